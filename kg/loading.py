@@ -1,0 +1,253 @@
+"""Parse RDF sources safely and load each into its own named graph.
+
+Every file is parsed completely into memory before anything is written
+(pyoxigraph never fetches: JSON-LD remote contexts are refused unless they
+are one of the contexts meshkg ships), then written in one atomic step.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import FormatMismatch, HostileInput, ParseError, TooLarge, UsageError
+from kg.formats import RdfFormatInfo, format_for_path, is_rdf_file, rdf_format
+from kg.namespaces import DPROD, DPROD_OLD, GRAPH_PREFIX, META_GRAPH
+
+VOCAB_DIR = Path(__file__).parent / "vocab"
+
+#: JSON-LD contexts meshkg ships, by the URLs documents name them with.
+LOCAL_CONTEXTS = {
+    "http://www.w3.org/ns/odrl.jsonld": "ODRL22-context.jsonld",
+    "https://www.w3.org/ns/odrl.jsonld": "ODRL22-context.jsonld",
+    "https://semiceu.github.io/DCAT-AP/releases/3.0.1/context/dcat-ap.jsonld":
+        "dcat-ap-3.0.1-context.jsonld",
+    "https://ekgf.github.io/dprod/dprod.jsonld": "dprod-context.jsonld",
+    "https://www.omg.org/spec/DPROD/dprod.jsonld": "dprod-context.jsonld",
+}
+
+_NEW_DPROD = str(DPROD)
+
+
+@dataclass
+class Parsed:
+    """One parsed source: its quads by graph, ready to write."""
+
+    source: str
+    graph: str
+    quads: list = field(default_factory=list)
+    graphs: set[str] = field(default_factory=set)
+    rewritten_dprod: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.quads)
+
+
+def graph_for_path(path: Path) -> str:
+    """Return the named graph a file is loaded into (stable for the same file)."""
+    return path.resolve().as_uri()
+
+
+def _rewrite_term(t):
+    if isinstance(t, ox.NamedNode) and t.value.startswith(DPROD_OLD):
+        return ox.NamedNode(_NEW_DPROD + t.value[len(DPROD_OLD):])
+    if isinstance(t, ox.Literal) and t.datatype.value.startswith(DPROD_OLD):
+        return ox.Literal(t.value, datatype=_rewrite_term(t.datatype))
+    return t
+
+
+def _syntax_error(exc: SyntaxError, source: str) -> ParseError:
+    line = col = None
+    if len(exc.args) > 1 and isinstance(exc.args[1], tuple) and len(exc.args[1]) >= 3:
+        line, col = exc.args[1][1], exc.args[1][2]
+    msg = exc.args[0] if exc.args else str(exc)
+    return ParseError(str(msg), source=source, line=line, column=col)
+
+
+def _check_bytes(data: bytes, info: RdfFormatInfo, source: str) -> bytes:
+    if not data.strip():
+        raise FormatMismatch(f"format mismatch: the file is empty (expected {info.name})",
+                             source=source)
+    head = data[:4096]
+    if head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"%PDF", b"\x89PNG")) or b"\x00" in head:
+        if not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise FormatMismatch(
+                f"format mismatch: this is a binary file, not {info.name}", source=source)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError("invalid UTF-16", source=source) from exc
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if info.name == "rdfxml":
+        low = data[:65536].lower()
+        if b"<!doctype" in low or b"<!entity" in low:
+            raise HostileInput("RDF/XML with a DOCTYPE or ENTITY declaration is refused "
+                               "(entity expansion and external entities are unsafe)",
+                               source=source)
+    if info.name == "jsonld":
+        data = _localize_contexts(data, source)
+    elif data.lstrip()[:1] in (b"{", b"[") and info.name in ("turtle", "trig"):
+        # '[' can open a Turtle blank node; only '{' is a clear JSON sign
+        if data.lstrip()[:1] == b"{":
+            raise FormatMismatch(f"format mismatch: this looks like JSON, not {info.name}",
+                                 source=source)
+    return data
+
+
+def _localize_contexts(data: bytes, source: str) -> bytes:
+    """Replace remote @context URLs by the contexts meshkg ships; refuse others."""
+    try:
+        doc = json.loads(data)
+    except RecursionError as exc:
+        raise HostileInput("JSON-LD nested too deeply", source=source) from exc
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"invalid UTF-8: {exc}", source=source) from exc
+    except json.JSONDecodeError as exc:
+        hint = " (this looks like Turtle)" if data.lstrip()[:1] in (b"@", b"<") else ""
+        raise FormatMismatch(f"format mismatch: not JSON-LD{hint}: {exc.msg}",
+                             source=source, line=exc.lineno, column=exc.colno) from exc
+    changed = False
+
+    def fix(ctx):
+        nonlocal changed
+        if isinstance(ctx, str):
+            local = LOCAL_CONTEXTS.get(ctx)
+            if local is None or not (VOCAB_DIR / local).is_file():
+                raise HostileInput(
+                    f"remote JSON-LD @context {ctx!r} is not fetched; inline it or use a "
+                    f"context meshkg ships ({', '.join(sorted(LOCAL_CONTEXTS))})",
+                    source=source)
+            changed = True
+            return json.loads((VOCAB_DIR / local).read_text(encoding="utf-8"))["@context"]
+        if isinstance(ctx, list):
+            return [fix(c) for c in ctx]
+        if ctx is None or isinstance(ctx, dict):
+            return ctx
+        raise ParseError(f"invalid JSON-LD @context {ctx!r}", source=source)
+
+    def walk(node, depth=0):
+        if depth > 200:
+            raise HostileInput("JSON-LD nested more than 200 levels deep", source=source)
+        if isinstance(node, dict):
+            if "@context" in node:
+                node["@context"] = fix(node["@context"])
+            for v in node.values():
+                walk(v, depth + 1)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, depth + 1)
+
+    try:
+        walk(doc)
+    except RecursionError as exc:
+        raise HostileInput("JSON-LD nested too deeply", source=source) from exc
+    return json.dumps(doc).encode("utf-8") if changed else data
+
+
+def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: str,
+                max_bytes: int | None = None) -> Parsed:
+    """Parse serialized RDF into quads of `graph` (named graphs in TriG/N-Quads kept)."""
+    info = fmt if isinstance(fmt, RdfFormatInfo) else rdf_format(fmt)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise TooLarge(f"{source}: {len(data):,} bytes is over the limit of {max_bytes:,}")
+    data = _check_bytes(data, info, source)
+    target = ox.NamedNode(graph)
+    rewrite = DPROD_OLD.encode() in data
+    out = Parsed(source=source, graph=graph, rewritten_dprod=rewrite)
+    try:
+        for q in ox.parse(data, format=info.ox, rename_blank_nodes=True):
+            g = q.graph_name
+            if isinstance(g, ox.DefaultGraph):
+                g = target
+            elif isinstance(g, ox.BlankNode):
+                raise ParseError("blank-node graph names are not supported", source=source)
+            s, p, o = q.subject, q.predicate, q.object
+            if rewrite:
+                s, p, o = _rewrite_term(s), _rewrite_term(p), _rewrite_term(o)
+            out.quads.append(ox.Quad(s, p, o, g))
+            out.graphs.add(g.value)
+    except SyntaxError as exc:
+        raise _syntax_error(exc, source) from exc
+    except RecursionError as exc:
+        raise HostileInput("input nested too deeply", source=source) from exc
+    out.graphs.add(graph)
+    return out
+
+
+def parse_file(path: Path, fmt: str | None = None, *, graph: str | None = None,
+               max_bytes: int | None = None) -> Parsed:
+    """Read and parse one file; its graph defaults to the file's own IRI."""
+    info = rdf_format(fmt) if fmt else format_for_path(path)
+    try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise TooLarge(f"{path}: {size:,} bytes is over the limit of {max_bytes:,}")
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise UsageError(f"no such file: {path}") from exc
+    except IsADirectoryError as exc:
+        raise UsageError(f"{path} is a directory") from exc
+    except PermissionError as exc:
+        raise UsageError(f"cannot read {path}: permission denied") from exc
+    return parse_bytes(data, info, source=str(path), graph=graph or graph_for_path(path),
+                       max_bytes=max_bytes)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders into the RDF files they hold, sorted; keep files as given."""
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(sorted(f for f in path.rglob("*") if f.is_file() and is_rdf_file(f)))
+        elif path.exists():
+            out.append(path)
+        else:
+            raise UsageError(f"no such file or folder: {path}")
+    return out
+
+
+def meta_quads(parsed: Parsed, kind: str = "file") -> list:
+    """Describe where a graph came from (source, time, triple count) in the meta graph."""
+    from kg.namespaces import MESH
+    meta = ox.NamedNode(META_GRAPH)
+    g = ox.NamedNode(parsed.graph)
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    return [
+        ox.Quad(g, ox.NamedNode("http://purl.org/dc/terms/source"), ox.Literal(parsed.source),
+                meta),
+        ox.Quad(g, ox.NamedNode("http://purl.org/dc/terms/modified"),
+                ox.Literal(now, datatype=ox.NamedNode(xsd + "dateTime")), meta),
+        ox.Quad(g, ox.NamedNode(str(MESH.sourceKind)), ox.Literal(kind), meta),
+        ox.Quad(g, ox.NamedNode(str(MESH.tripleCount)),
+                ox.Literal(str(parsed.count), datatype=ox.NamedNode(xsd + "integer")), meta),
+    ]
+
+
+def progress(items: list, label: str, *, enabled: bool | None = None):
+    """Iterate with a progress bar on a terminal; quietly when piped."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled or len(items) < 2:
+        yield from items
+        return
+    from rich.progress import Progress
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=len(items))
+        for item in items:
+            yield item
+            bar.advance(task)
+
+
+__all__ = ["GRAPH_PREFIX", "Parsed", "expand_paths", "graph_for_path", "meta_quads",
+           "parse_bytes", "parse_file", "progress"]

@@ -1,0 +1,119 @@
+"""Serialize query results: SPARQL 1.1 result formats and RDF formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.sax.saxutils import escape, quoteattr
+
+from rdflib import BNode, Graph, Literal, URIRef
+
+from kg.errors import UsageError
+from kg.formats import RESULT_MEDIA_TYPES, rdf_format
+from kg.store.base import Result
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _json_term(t) -> dict:
+    if isinstance(t, URIRef):
+        return {"type": "uri", "value": str(t)}
+    if isinstance(t, BNode):
+        return {"type": "bnode", "value": str(t)}
+    d = {"type": "literal", "value": str(t)}
+    if t.language:
+        d["xml:lang"] = t.language
+    elif t.datatype and str(t.datatype) != _XSD_STRING:
+        d["datatype"] = str(t.datatype)
+    return d
+
+
+def _xml_term(t) -> str:
+    if isinstance(t, URIRef):
+        return f"<uri>{escape(str(t))}</uri>"
+    if isinstance(t, BNode):
+        return f"<bnode>{escape(str(t))}</bnode>"
+    attrs = ""
+    if t.language:
+        attrs = f" xml:lang={quoteattr(t.language)}"
+    elif t.datatype and str(t.datatype) != _XSD_STRING:
+        attrs = f" datatype={quoteattr(str(t.datatype))}"
+    return f"<literal{attrs}>{escape(str(t))}</literal>"
+
+
+def _tsv_term(t) -> str:
+    if isinstance(t, URIRef):
+        return f"<{t}>"
+    if isinstance(t, BNode):
+        return f"_:{t}"
+    return t.n3()
+
+
+def _csv_term(t) -> str:
+    return str(t) if not isinstance(t, BNode) else f"_:{t}"
+
+
+def serialize_result(result: Result, media_type: str) -> bytes:
+    """Write a query result in the given media type."""
+    if result.kind == "graph":
+        return serialize_graph(result.graph(), media_type)
+    if media_type == RESULT_MEDIA_TYPES["json"]:
+        if result.kind == "ask":
+            body = {"head": {}, "boolean": bool(result.boolean)}
+        else:
+            body = {"head": {"vars": result.vars},
+                    "results": {"bindings": [{k: _json_term(v) for k, v in row.items()}
+                                             for row in result.rows]}}
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    if media_type == RESULT_MEDIA_TYPES["xml"]:
+        out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+               "<head>"]
+        if result.kind == "ask":
+            out.append(f"</head><boolean>{'true' if result.boolean else 'false'}</boolean>")
+        else:
+            out += [f"<variable name={quoteattr(v)}/>" for v in result.vars]
+            out.append("</head><results>")
+            for row in result.rows:
+                out.append("<result>")
+                out += [f"<binding name={quoteattr(k)}>{_xml_term(v)}</binding>"
+                        for k, v in row.items()]
+                out.append("</result>")
+            out.append("</results>")
+        out.append("</sparql>\n")
+        return "\n".join(out).encode("utf-8")
+    if media_type in (RESULT_MEDIA_TYPES["csv"], RESULT_MEDIA_TYPES["tsv"]):
+        if result.kind == "ask":
+            return (b"_askResult\r\n" + (b"true" if result.boolean else b"false") + b"\r\n")
+        buf = io.StringIO()
+        if media_type == RESULT_MEDIA_TYPES["csv"]:
+            w = csv.writer(buf, lineterminator="\r\n")
+            w.writerow(result.vars)
+            for row in result.rows:
+                w.writerow([_csv_term(row[v]) if v in row else "" for v in result.vars])
+        else:
+            buf.write("\t".join(f"?{v}" for v in result.vars) + "\n")
+            for row in result.rows:
+                buf.write("\t".join(_tsv_term(row[v]) if v in row else "" for v in result.vars)
+                          + "\n")
+        return buf.getvalue().encode("utf-8")
+    raise UsageError(f"cannot write {result.kind} results as {media_type}")
+
+
+def serialize_graph(graph: Graph, media_type: str) -> bytes:
+    """Write an rdflib graph in an RDF media type, with meshkg's prefixes."""
+    from kg.namespaces import PREFIXES
+    info = rdf_format(media_type)
+    for p, iri in PREFIXES.items():
+        graph.bind(p, iri, override=False)
+    name = {"turtle": "turtle", "ntriples": "nt", "nquads": "nquads", "trig": "trig",
+            "jsonld": "json-ld", "rdfxml": "xml"}[info.name]
+    data = graph.serialize(format=name)
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def literal_text(t) -> str:
+    """Return the lexical form of a term for plain-text output."""
+    if isinstance(t, Literal):
+        return str(t)
+    return str(t)

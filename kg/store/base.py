@@ -1,0 +1,199 @@
+"""The one narrow Store interface every backend implements.
+
+It speaks SPARQL strings and serialized RDF only: query, update, write a
+graph, dump a graph, list graphs, drop. Validation and inference pull the
+graphs they need as rdflib graphs and write results back through it, so they
+run unchanged on any backend.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+Term = Node
+
+
+@dataclass
+class Result:
+    """The answer to a SPARQL query, in rdflib terms."""
+
+    kind: str  # "select", "ask" or "graph"
+    vars: list[str] = field(default_factory=list)
+    rows: list[dict[str, Term]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[tuple[Term, Term, Term]] = field(default_factory=list)
+    truncated: bool = False
+
+    def __iter__(self) -> Iterator[dict[str, Term]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows) if self.kind == "select" else len(self.triples)
+
+    def graph(self) -> Graph:
+        """Return the triples of a CONSTRUCT or DESCRIBE as an rdflib graph."""
+        g = Graph()
+        for t in self.triples:
+            g.add(t)
+        return g
+
+    def values(self, var: str) -> list[Term]:
+        """Return the bound values of one variable, in order."""
+        return [r[var] for r in self.rows if var in r]
+
+
+class RWLock:
+    """Many readers or one writer; writers keep staged changes invisible."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+
+    @contextmanager
+    def read(self):
+        with self._cond:
+            while self._writer:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def write(self):
+        with self._cond:
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+class Store(abc.ABC):
+    """A quad store reachable by SPARQL; data lives in named graphs."""
+
+    #: a short name for messages ("embedded", "sparql")
+    kind = "abstract"
+
+    def __init__(self) -> None:
+        self.lock = RWLock()
+        self._write_mutex = threading.RLock()
+
+    # -- reading -----------------------------------------------------------
+    @abc.abstractmethod
+    def query(self, sparql: str, *, bindings: Mapping[str, Term] | None = None,
+              default_graphs: Iterable[str] | None = None,
+              named_graphs: Iterable[str] | None = None,
+              timeout: float | None = None, max_rows: int | None = None) -> Result:
+        """Run a SPARQL query; the default graph is the union of all graphs."""
+
+    @abc.abstractmethod
+    def dump(self, graph: str | None = None, fmt: str = "nquads") -> bytes:
+        """Serialize one named graph, or every graph when graph is None."""
+
+    @abc.abstractmethod
+    def graphs(self) -> dict[str, int]:
+        """Return each named graph with its triple count."""
+
+    def has_graph(self, graph: str) -> bool:
+        """Tell whether a named graph exists."""
+        return graph in self.graphs()
+
+    # -- writing -----------------------------------------------------------
+    @abc.abstractmethod
+    def update(self, sparql: str, *, timeout: float | None = None) -> None:
+        """Run a SPARQL update atomically."""
+
+    @abc.abstractmethod
+    def write_quads(self, replace: Mapping[str, list], add: list | None = None,
+                    drop: Iterable[str] = ()) -> None:
+        """Replace graphs by pyoxigraph quads, add quads and drop graphs, as one write."""
+
+    def put_graph(self, graph: str, data: bytes, fmt: str = "nquads") -> int:
+        """Replace a named graph by serialized triples atomically; return the count."""
+        from kg.loading import parse_bytes
+        parsed = parse_bytes(data, fmt, source=f"<{graph}>", graph=graph)
+        self.write_quads({graph: parsed.quads})
+        return parsed.count
+
+    def post_graph(self, graph: str, data: bytes, fmt: str = "nquads") -> int:
+        """Add serialized triples to a named graph atomically; return the count."""
+        from kg.loading import parse_bytes
+        parsed = parse_bytes(data, fmt, source=f"<{graph}>", graph=graph)
+        self.write_quads({}, add=parsed.quads)
+        return parsed.count
+
+    @abc.abstractmethod
+    def drop(self, graph: str) -> None:
+        """Remove a named graph and its triples."""
+
+    def close(self) -> None:
+        """Release the store."""
+        self.closed = True
+
+    # -- helpers built on the interface -------------------------------------
+    def graph(self, graph: str) -> Graph:
+        """Return one named graph as an rdflib graph."""
+        g = Graph()
+        data = self.dump(graph, "ntriples")
+        if data:
+            g.parse(data=data.decode("utf-8"), format="nt")
+        return g
+
+    def construct(self, sparql: str, **kw) -> Graph:
+        """Run a CONSTRUCT query and return the rdflib graph."""
+        return self.query(sparql, **kw).graph()
+
+    def ask(self, sparql: str, **kw) -> bool:
+        """Run an ASK query."""
+        return bool(self.query(sparql, **kw).boolean)
+
+    def count_triples(self) -> int:
+        """Return the number of triples over all named graphs."""
+        return sum(self.graphs().values())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def term_to_sparql(term: Term) -> str:
+    """Serialize one rdflib term safely for use inside a SPARQL VALUES block."""
+    if isinstance(term, URIRef):
+        iri = str(term)
+        if any(c in iri for c in '<>"{}|^`\\ \n\r\t'):
+            from kg.errors import UsageError
+            raise UsageError(f"not a valid IRI: {iri!r}")
+        return f"<{iri}>"
+    if isinstance(term, Literal):
+        return term.n3()
+    if isinstance(term, BNode):
+        raise ValueError("blank nodes cannot be bound in a query")
+    raise TypeError(f"cannot bind {term!r}")
+
+
+def bind_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
+    """Bind variables by appending a VALUES block (SPARQL 1.1 §10.2.2)."""
+    if not bindings:
+        return sparql
+    names = list(bindings)
+    head = " ".join(f"?{n}" for n in names)
+    row = " ".join(term_to_sparql(bindings[n]) for n in names)
+    return f"{sparql}\nVALUES ({head}) {{ ({row}) }}"

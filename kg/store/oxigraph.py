@@ -1,0 +1,265 @@
+"""The embedded store: pyoxigraph, on disk by default, in memory for tests."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+
+from kg.errors import QuerySyntaxError, StoreError, StoreLocked, UsageError
+from kg.formats import rdf_format
+from kg.namespaces import GRAPH_PREFIX
+from kg.sparqlsafety import check_query, check_update
+from kg.store.base import Result, Store, Term
+
+log = logging.getLogger(__name__)
+
+STAGING_PREFIX = GRAPH_PREFIX + "staging:"
+
+
+
+def to_rdflib(term) -> Term:
+    """Convert a pyoxigraph term to an rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        if dt == "http://www.w3.org/2001/XMLSchema#string":
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(dt))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def to_oxigraph(term: Term):
+    """Convert an rdflib term to a pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def _graph_list(names: Iterable[str] | None):
+    if names is None:
+        return None
+    return [ox.NamedNode(n) for n in names]
+
+
+class OxigraphStore(Store):
+    """A pyoxigraph store; `path=None` keeps everything in memory."""
+
+    kind = "embedded"
+
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False):
+        super().__init__()
+        self.path = None if path is None else Path(path)
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+        except OSError as exc:
+            text = str(exc)
+            if "LOCK" in text or "lock" in text:
+                raise StoreLocked(
+                    f"the store at {self.path} is in use by another meshkg process "
+                    "(stop it, or point MESHKG_STORE at another folder)") from exc
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+        if not read_only:
+            self._drop_stale_staging()
+
+    # -- reading -----------------------------------------------------------
+    def _run(self, sparql: str, bindings, default_graphs, named_graphs):
+        kwargs = {}
+        if default_graphs is None:
+            kwargs["use_default_graph_as_union"] = True
+        else:
+            kwargs["default_graph"] = _graph_list(default_graphs)
+        if named_graphs is not None:
+            kwargs["named_graphs"] = _graph_list(named_graphs)
+        if bindings:
+            kwargs["substitutions"] = {ox.Variable(k): to_oxigraph(v)
+                                       for k, v in bindings.items()}
+        try:
+            return self._store.query(sparql, **kwargs)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+
+    def query(self, sparql: str, *, bindings: Mapping[str, Term] | None = None,
+              default_graphs: Iterable[str] | None = None,
+              named_graphs: Iterable[str] | None = None,
+              timeout: float | None = None, max_rows: int | None = None) -> Result:
+        check_query(sparql, known_graphs=self._known_graphs)
+        with self.lock.read():
+            res = self._run(sparql, bindings, default_graphs, named_graphs)
+            if isinstance(res, ox.QueryBoolean):
+                return Result("ask", boolean=bool(res))
+            if isinstance(res, ox.QuerySolutions):
+                names = [v.value for v in res.variables]
+                rows, truncated = [], False
+                for sol in res:
+                    if max_rows is not None and len(rows) >= max_rows:
+                        truncated = True
+                        break
+                    row = {}
+                    for n in names:
+                        val = sol[n]
+                        if val is not None:
+                            row[n] = to_rdflib(val)
+                    rows.append(row)
+                return Result("select", vars=names, rows=rows, truncated=truncated)
+            triples, truncated = [], False
+            for t in res:
+                if max_rows is not None and len(triples) >= max_rows:
+                    truncated = True
+                    break
+                triples.append((to_rdflib(t.subject), to_rdflib(t.predicate),
+                                to_rdflib(t.object)))
+            return Result("graph", triples=triples, truncated=truncated)
+
+    def dump(self, graph: str | None = None, fmt: str = "nquads") -> bytes:
+        info = rdf_format(fmt)
+        out = io.BytesIO()
+        with self.lock.read():
+            if graph is None:
+                if not info.quads:
+                    raise UsageError(f"{info.name} holds one graph; name one, or use trig/nquads")
+                quads = [q for q in self._store.quads_for_pattern(None, None, None)
+                         if not _is_staging(q.graph_name)]
+                ox.serialize(quads, out, format=info.ox)
+            else:
+                g = ox.NamedNode(graph)
+                if info.quads:
+                    ox.serialize(self._store.quads_for_pattern(None, None, None, g), out,
+                                 format=info.ox)
+                else:
+                    self._store.dump(out, format=info.ox, from_graph=g)
+        return out.getvalue()
+
+    def graphs(self) -> dict[str, int]:
+        with self.lock.read():
+            names = [g.value for g in self._store.named_graphs()
+                     if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)]
+            if not names:
+                return {}
+            res = self._store.query(
+                "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+            counts = {s["g"].value: int(s["n"].value) for s in res}
+        return {n: counts.get(n, 0) for n in sorted(names)}
+
+    def has_graph(self, graph: str) -> bool:
+        return self._store.contains_named_graph(ox.NamedNode(graph))
+
+    def _known_graphs(self) -> set[str]:
+        return {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)}
+
+    # -- writing -----------------------------------------------------------
+    def update(self, sparql: str, *, timeout: float | None = None) -> None:
+        check_update(sparql)
+        with self._write_mutex, self.lock.write():
+            self._update(sparql)
+
+    def _update(self, sparql: str) -> None:
+        try:
+            self._store.update(sparql)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL update syntax error: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"update failed, nothing was changed: {exc}") from exc
+
+    def write_quads(self, replace: Mapping[str, list], add: list | None = None,
+                    drop: Iterable[str] = ()) -> None:
+        """Replace named graphs by quads, add quads and drop graphs in one atomic step.
+
+        The new triples are written to staging graphs first (readers are held
+        off meanwhile, and staging graphs left by a crash are dropped at the
+        next open), then moved into place by one SPARQL update, which
+        pyoxigraph applies atomically.
+        """
+        added: dict[str, list] = {}
+        for q in add or ():
+            added.setdefault(q.graph_name.value, []).append(q)
+        moves: list[tuple[str, str, str]] = []
+        with self._write_mutex, self.lock.write():
+            try:
+                for op, groups in (("MOVE", replace), ("ADD", added)):
+                    for name, quads in groups.items():
+                        tmp = f"{STAGING_PREFIX}{uuid.uuid4()}"
+                        tg = ox.NamedNode(tmp)
+                        self._store.add_graph(tg)
+                        self._store.extend(ox.Quad(q.subject, q.predicate, q.object, tg)
+                                           for q in quads)
+                        moves.append((op, tmp, name))
+                ops = [f"DROP SILENT GRAPH <{g}>" for g in drop]
+                ops += [f"{op} SILENT GRAPH <{tmp}> TO GRAPH <{g}>" for op, tmp, g in moves]
+                if ops:
+                    self._update(" ;\n".join(ops))
+            except OSError as exc:
+                raise StoreError(f"write failed, nothing was changed: {exc}") from exc
+            finally:
+                for _, tmp, _ in moves:
+                    self._drop_silently(tmp)
+
+    def drop(self, graph: str) -> None:
+        with self._write_mutex, self.lock.write():
+            self._update(f"DROP SILENT GRAPH <{graph}>")
+
+    def _drop_silently(self, graph: str) -> None:
+        g = ox.NamedNode(graph)
+        try:
+            if self._store.contains_named_graph(g):
+                self._store.remove_graph(g)
+        except OSError:
+            log.warning("could not drop staging graph %s", graph)
+
+    def _drop_stale_staging(self) -> None:
+        for g in list(self._store.named_graphs()):
+            if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX):
+                self._store.remove_graph(g)
+
+    def bulk_replace(self, graph: str, quads: list) -> None:
+        """Replace a graph with many quads (bulk loader; used on an empty graph)."""
+        self.write_quads({graph: quads})
+
+    def flush(self) -> None:
+        """Write pending data to disk."""
+        if self.path is not None:
+            self._store.flush()
+
+    def close(self) -> None:
+        if self.path is not None:
+            try:
+                self._store.flush()
+            except OSError:
+                pass
+        self._store = None
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store, for code that must stream (bulk loads, benchmarks)."""
+        return self._store
+
+
+def _is_staging(g) -> bool:
+    return isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX)

@@ -1,0 +1,56 @@
+"""The meshkg web app: browser, SPARQL endpoint, Graph Store and Linked Data."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from kg.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, store=None) -> Flask:
+    """Build the Flask app over one store (opened from the settings unless given)."""
+    from kg.store import open_store
+
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["MESHKG"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+    app.config["SECRET_KEY"] = settings.secret_key or _ephemeral_secret()
+    app.jinja_env.autoescape = True
+    app.extensions["meshkg.store"] = store if store is not None else open_store(settings)
+
+    from webapp import errors
+    errors.init_app(app)
+    for name in ("browse", "sparql", "linkeddata", "governance", "curation", "imports"):
+        module = _optional_module(name)
+        if module is not None and hasattr(module, "bp"):
+            app.register_blueprint(module.bp)
+    return app
+
+
+def _optional_module(name: str):
+    import importlib.util
+    if importlib.util.find_spec(f"webapp.{name}") is None:
+        return None
+    return importlib.import_module(f"webapp.{name}")
+
+
+def _ephemeral_secret() -> str:
+    import secrets
+    return secrets.token_hex(32)
+
+
+def get_store():
+    """Return the store of the current app."""
+    from flask import current_app
+    return current_app.extensions["meshkg.store"]
+
+
+def get_settings() -> Settings:
+    """Return the settings of the current app."""
+    from flask import current_app
+    return current_app.config["MESHKG"]
