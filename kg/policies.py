@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
+from difflib import get_close_matches
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -183,7 +184,7 @@ def resolve_action(graph: Graph, action: str) -> URIRef:
     known = _known_actions(graph)
     found = _resolve_name(graph, action, known, ODRL)
     if found is None:
-        raise _unknown("action", action, known)
+        raise _unknown("action", action, known, ODRL)
     return found
 
 
@@ -192,7 +193,7 @@ def resolve_purpose(graph: Graph, purpose: str) -> URIRef:
     known = _known_purposes(graph)
     found = _resolve_name(graph, purpose, known, DPV)
     if found is None:
-        raise _unknown("purpose", purpose, known)
+        raise _unknown("purpose", purpose, known, DPV)
     return found
 
 
@@ -230,10 +231,13 @@ def _resolve_name(graph: Graph, name: str, known: set[URIRef], home) -> URIRef |
     return by_local[0] if len(by_local) == 1 else None
 
 
-def _unknown(what: str, given: str, known: set[URIRef]) -> UsageError:
-    choices = sorted(_short(k) for k in known)
-    shown = ", ".join(choices[:40]) + (f", … ({len(choices)} in all)" if len(choices) > 40 else "")
-    return UsageError(f"unknown {what} {given!r}; known {what}s: {shown}", detail=choices)
+def _unknown(what: str, given: str, known: set[URIRef], home) -> UsageError:
+    """Build the error for an unknown name: close matches first, then the choices."""
+    choices = [_short(k) for k in sorted(known, key=lambda k: (not k.startswith(home), str(k)))]
+    close = get_close_matches(str(given), [_local(k) for k in known], n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    shown = ", ".join(choices[:80]) + (f", … ({len(choices)} in all)" if len(choices) > 80 else "")
+    return UsageError(f"unknown {what} {given!r}{hint}; known {what}s: {shown}", detail=choices)
 
 
 def _expand(graph: Graph, name: str) -> URIRef | None:
@@ -300,9 +304,12 @@ def _right_operands(graph: Graph, constraint: Node) -> list[Node]:
 def _sorted_nodes(graph: Graph, nodes: Iterable[Node]) -> list[Node]:
     """Order nodes stably: IRIs by IRI, blank nodes by label, then action."""
     def key(n: Node) -> tuple:
-        if isinstance(n, BNode):
-            return (1, _label(graph, n) or "", str(_action_iri(graph, graph.value(n, ODRL.action))))
-        return (0, str(n), "")
+        if not isinstance(n, BNode):
+            return (0, str(n))
+        action = _action_iri(graph, graph.value(n, ODRL.action))
+        parts = [graph.value(n, p) for p in (ODRL.leftOperand, ODRL.operator)]
+        rights = [str(r) for r in _right_operands(graph, n)]
+        return (1, _label(graph, n), str(action), *map(str, parts), *rights)
     return sorted(set(nodes), key=key)
 
 
@@ -345,13 +352,17 @@ def _rule_targets(graph: Graph, rule: Node, policy: Node) -> list[Node]:
 
 def _action_iri(graph: Graph, action: Node | None) -> Node | None:
     """Return the action's IRI, looking through a refined action's rdf:value."""
-    if isinstance(action, BNode):
-        return graph.value(action, RDF.value)
-    return action
+    if action is None:
+        return None
+    value = graph.value(action, RDF.value)
+    return action if value is None else value
 
 
 def _refinements(graph: Graph, action: Node | None) -> list[Node]:
-    return list(graph.objects(action, ODRL.refinement)) if isinstance(action, BNode) else []
+    """Return the refinements of a refined action (a node with rdf:value)."""
+    if action is None or graph.value(action, RDF.value) is None:
+        return []
+    return list(graph.objects(action, ODRL.refinement))
 
 
 # ------------------------------------------------------ hierarchy resolution
@@ -424,7 +435,8 @@ def _evaluate(graph: Graph, request: _Request, node: Node) -> ConstraintResult:
     result = _partial(node, left, operator, rights)
     operand = _OPERANDS.get(left)
     if operand is None:
-        return result(UNKNOWN, f"unknown leftOperand {_short(left)}: cannot be evaluated")
+        return result(UNKNOWN, f"leftOperand {_short(left)} is not supported: "
+                               "cannot be evaluated")
     if operator not in operand.operators:
         return result(UNKNOWN, f"operator {_short(operator)} is not supported "
                                f"for {_short(left)}: cannot be evaluated")
@@ -675,8 +687,7 @@ def _describe_rule(graph: Graph, policy: Node, rule: Node, kind: str) -> str:
     nodes = list(graph.objects(rule, ODRL.constraint))
     for a in _inherited(graph, rule, policy, ODRL.action):
         nodes += _refinements(graph, a)
-    conditions = [_describe_constraint(graph, c) for c in _sorted_nodes(graph, nodes)]
-    return " ".join([head, *conditions]) + "."
+    return " ".join([head, *_conditions(graph, nodes)]) + "."
 
 
 def _describe_duty(graph: Graph, duty: Node, prefix: str) -> str:
@@ -685,8 +696,15 @@ def _describe_duty(graph: Graph, duty: Node, prefix: str) -> str:
     target = graph.value(duty, ODRL.target)
     text += f" {_label(graph, target)}" if target is not None else " this product"
     nodes = list(graph.objects(duty, ODRL.constraint)) + _refinements(graph, action)
-    conditions = [_describe_constraint(graph, c) for c in _sorted_nodes(graph, nodes)]
-    return " ".join([f"{prefix}: {text}", *conditions]) + "."
+    return " ".join([f"{prefix}: {text}", *_conditions(graph, nodes)]) + "."
+
+
+def _conditions(graph: Graph, constraints: list[Node]) -> list[str]:
+    """Describe constraints in reading order: purpose, recipient, place, others, time."""
+    order = {ODRL.purpose: 0, ODRL.recipient: 1, ODRL.spatial: 2, ODRL.dateTime: 4}
+    ranked = sorted(_sorted_nodes(graph, constraints),
+                    key=lambda c: order.get(graph.value(c, ODRL.leftOperand), 3))
+    return [_describe_constraint(graph, c) for c in ranked]
 
 
 def _describe_constraint(graph: Graph, node: Node) -> str:
