@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
 from difflib import get_close_matches
+from functools import partial
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -168,7 +169,7 @@ def describe_policy(graph: Graph, policy: str | Node) -> list[str]:
     for rule, kind in _rules(graph, node):
         sentences.append(_describe_rule(graph, node, rule, kind))
         sentences.extend(_describe_duty(graph, d, "Duty")
-                         for d in sorted(graph.objects(rule, ODRL.duty), key=str))
+                         for d in _sorted_nodes(graph, graph.objects(rule, ODRL.duty)))
     sentences.extend(_describe_duty(graph, o, "Obligation")
                      for o in _sorted_nodes(graph, graph.objects(node, ODRL.obligation)))
     strategy = graph.value(node, ODRL.conflict)
@@ -401,6 +402,56 @@ def _target_matches(graph: Graph, target: URIRef, targets: list[Node]) -> bool:
 # ---------------------------------------------------- constraint evaluation
 
 
+def _compare_set(parents: tuple[URIRef, ...], narrower_equals: bool, graph: Graph,
+                 operator: URIRef, value: Node, rights: list[Node]) -> tuple[str, str]:
+    """Compare an IRI value with set operators; isA/isPartOf always follow the hierarchy.
+
+    With narrower_equals (purposes), eq and isAnyOf/isAllOf/isNoneOf also accept
+    a narrower value: a DPV purpose is a kind of each of its broader purposes.
+    """
+    def under(ref: Node) -> bool:
+        return _is_under(graph, value, ref, parents)
+
+    def same(ref: Node) -> bool:
+        return under(ref) if narrower_equals else value == ref
+
+    if operator in (ODRL.eq, ODRL.neq) and len(rights) != 1:
+        return UNKNOWN, f"{_short(operator)} needs exactly one rightOperand"
+    tests = {
+        ODRL.eq: lambda: same(rights[0]),
+        ODRL.neq: lambda: not same(rights[0]),
+        ODRL.isA: lambda: any(under(r) for r in rights),
+        ODRL.isPartOf: lambda: any(under(r) for r in rights),
+        ODRL.isAnyOf: lambda: any(same(r) for r in rights),
+        ODRL.isAllOf: lambda: all(same(r) for r in rights),
+        ODRL.isNoneOf: lambda: not any(same(r) for r in rights),
+    }
+    ok = tests[operator]()
+    listed = ", ".join(_short(r) for r in rights)
+    verdict = "matches" if ok else "does not match"
+    return (SATISFIED if ok else VIOLATED), f"{_short(value)} {verdict} {_short(operator)} {listed}"
+
+
+def _compare_time(graph: Graph, operator: URIRef, at: datetime | date,
+                  rights: list[Node]) -> tuple[str, str]:
+    """Compare the request time with an xsd:date (by day, in UTC) or xsd:dateTime."""
+    if len(rights) != 1 or not isinstance(rights[0], Literal):
+        return UNKNOWN, "dateTime needs one literal rightOperand"
+    bound = rights[0].toPython()
+    if isinstance(bound, datetime):
+        left, right = _as_datetime(at), _as_datetime(bound)
+    elif isinstance(bound, date):
+        left, right = _as_datetime(at).date(), bound
+    else:
+        return UNKNOWN, f"rightOperand {rights[0]!r} is not an xsd:date or xsd:dateTime"
+    ops = {ODRL.eq: left == right, ODRL.neq: left != right, ODRL.lt: left < right,
+           ODRL.lteq: left <= right, ODRL.gt: left > right, ODRL.gteq: left >= right}
+    ok = ops[operator]
+    verdict = "is" if ok else "is not"
+    reason = f"{left.isoformat()} {verdict} {_short(operator)} {right.isoformat()}"
+    return (SATISFIED if ok else VIOLATED), reason
+
+
 @dataclass(frozen=True)
 class _Operand:
     """How one leftOperand takes its value from the request and compares it."""
@@ -408,16 +459,18 @@ class _Operand:
     noun: str
     value: Callable[[_Request], object]
     operators: frozenset
-    parents: tuple[URIRef, ...] = ()
-    narrower_equals: bool = False  # eq/isAnyOf accept narrower values (purposes only)
+    compare: Callable[[Graph, URIRef, object, list[Node]], tuple[str, str]]
 
 
 _OPERANDS = {
     ODRL.purpose: _Operand("purpose", lambda r: r.purpose, _SET_OPERATORS,
-                           _PURPOSE_PARENT, narrower_equals=True),
-    ODRL.recipient: _Operand("party", lambda r: r.party, _SET_OPERATORS, _PARTY_PARENT),
-    ODRL.spatial: _Operand("spatial", lambda r: r.spatial, _SET_OPERATORS, _PLACE_PARENT),
-    ODRL.dateTime: _Operand("date", lambda r: r.at, _ORDER_OPERATORS),
+                           partial(_compare_set, _PURPOSE_PARENT, True)),
+    ODRL.recipient: _Operand("party", lambda r: r.party, _SET_OPERATORS,
+                             partial(_compare_set, _PARTY_PARENT, False)),
+    ODRL.spatial: _Operand("spatial", lambda r: r.spatial, _SET_OPERATORS,
+                           partial(_compare_set, _PLACE_PARENT, False)),
+    ODRL.dateTime: _Operand("date", lambda r: r.at, _ORDER_OPERATORS,
+                            _compare_time),
 }
 
 
@@ -432,7 +485,11 @@ def _evaluate(graph: Graph, request: _Request, node: Node) -> ConstraintResult:
     left = graph.value(node, ODRL.leftOperand)
     operator = graph.value(node, ODRL.operator)
     rights = _right_operands(graph, node)
-    result = _partial(node, left, operator, rights)
+
+    def result(state: str, reason: str, value: object = None) -> ConstraintResult:
+        return ConstraintResult(_name(node), state, reason, _opt(left), _opt(operator),
+                                [_show(r) for r in rights], _show(value))
+
     operand = _OPERANDS.get(left)
     if operand is None:
         return result(UNKNOWN, f"leftOperand {_short(left)} is not supported: "
@@ -445,63 +502,7 @@ def _evaluate(graph: Graph, request: _Request, node: Node) -> ConstraintResult:
     value = operand.value(request)
     if value is None:
         return result(MISSING, f"no {operand.noun} given")
-    shown = _show(value)
-    if left == ODRL.dateTime:
-        state, why = _compare_time(operator, value, rights)
-    else:
-        state, why = _compare_set(graph, operand, operator, value, rights)
-    return result(state, why, shown)
-
-
-def _partial(node, left, operator, rights):
-    def result(state: str, reason: str, value: str | None = None) -> ConstraintResult:
-        return ConstraintResult(_name(node), state, reason, _opt(left), _opt(operator),
-                                [_show(r) for r in rights], value)
-    return result
-
-
-def _compare_set(graph: Graph, operand: _Operand, operator: URIRef, value: Node,
-                 rights: list[Node]) -> tuple[str, str]:
-    """Compare an IRI value with set operators; isA/isPartOf always follow the hierarchy."""
-    def under(ref: Node) -> bool:
-        return _is_under(graph, value, ref, operand.parents)
-
-    def same(ref: Node) -> bool:
-        return under(ref) if operand.narrower_equals else value == ref
-
-    if operator in (ODRL.eq, ODRL.neq) and len(rights) != 1:
-        return UNKNOWN, f"{_short(operator)} needs exactly one rightOperand"
-    tests = {
-        ODRL.eq: lambda: same(rights[0]),
-        ODRL.neq: lambda: not same(rights[0]),
-        ODRL.isA: lambda: any(under(r) for r in rights),
-        ODRL.isPartOf: lambda: any(under(r) for r in rights),
-        ODRL.isAnyOf: lambda: any(same(r) for r in rights),
-        ODRL.isAllOf: lambda: all(same(r) for r in rights),
-        ODRL.isNoneOf: lambda: not any(same(r) for r in rights),
-    }
-    ok = tests[operator]()
-    verdict = "matches" if ok else "does not match"
-    return (SATISFIED if ok else VIOLATED), f"{_short(value)} {verdict} {_short(operator)} " \
-        f"{', '.join(_short(r) for r in rights)}"
-
-
-def _compare_time(operator: URIRef, at: datetime | date, rights: list[Node]) -> tuple[str, str]:
-    """Compare the request time with an xsd:date (by day, in UTC) or xsd:dateTime."""
-    if len(rights) != 1 or not isinstance(rights[0], Literal):
-        return UNKNOWN, "dateTime needs one literal rightOperand"
-    bound = rights[0].toPython()
-    if isinstance(bound, datetime):
-        left, right = _as_datetime(at), _as_datetime(bound)
-    elif isinstance(bound, date):
-        left, right = _as_datetime(at).date(), bound
-    else:
-        return UNKNOWN, f"rightOperand {rights[0]!r} is not an xsd:date or xsd:dateTime"
-    ops = {ODRL.eq: left == right, ODRL.neq: left != right, ODRL.lt: left < right,
-           ODRL.lteq: left <= right, ODRL.gt: left > right, ODRL.gteq: left >= right}
-    ok = ops[operator]
-    return (SATISFIED if ok else VIOLATED), \
-        f"{left.isoformat()} {'is' if ok else 'is not'} {_short(operator)} {right.isoformat()}"
+    return result(*operand.compare(graph, operator, value, rights), value)
 
 
 def _as_datetime(value: datetime | date) -> datetime:
@@ -780,7 +781,9 @@ def _short(node: Node | None) -> str:
     return text
 
 
-def _show(value: object) -> str:
+def _show(value: object) -> str | None:
+    if value is None:
+        return None
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Literal):

@@ -217,6 +217,21 @@ def test_conflict_invalid_voids_the_policy(vocab):
     assert "the policy is void" in d.explanation[-2].message
 
 
+def test_prohibition_from_another_policy_wins_unless_all_say_perm(vocab):
+    graph = load(FIXTURES / "conflict-strategies.ttl", vocab=vocab)
+    d = decide(graph, target=EX["shared-product"], action="distribute")
+    assert d.outcome == "deny"
+    assert [s.kind for s in d.explanation[-2:]] == ["conflict", "decision"]
+    assert d.explanation[-1].message == "Denied by prohibition to odrl:distribute."
+
+
+def test_prohibiting_an_implied_action_prohibits_the_implying_action(vocab):
+    graph = load(FIXTURES / "conflict-strategies.ttl", vocab=vocab)
+    d = decide(graph, target=EX["archive-product"], action="move")
+    assert d.outcome == "deny"
+    assert d.explanation[-1].message == "Denied by prohibition to odrl:delete."
+
+
 def test_no_matching_permission_denies_by_default(sales):
     d = decide(sales, target=EX.sales, action="odrl:print", at=IN_2026)
     assert d.outcome == "deny"
