@@ -111,6 +111,12 @@ class OxigraphStore(Store):
               named_graphs: Iterable[str] | None = None,
               timeout: float | None = None, max_rows: int | None = None) -> Result:
         check_query(sparql, known_graphs=self._known_graphs)
+        if timeout is not None and self.path is not None:
+            # pyoxigraph cannot be interrupted: run budgeted queries in killable workers
+            from kg.store.sandbox import sandbox_for
+            return sandbox_for(self).query(
+                self, sparql, bindings=bindings, default_graphs=default_graphs,
+                named_graphs=named_graphs, timeout=timeout, max_rows=max_rows)
         with self.lock.read():
             res = self._run(sparql, bindings, default_graphs, named_graphs)
             if isinstance(res, ox.QueryBoolean):

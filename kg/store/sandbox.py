@@ -1,0 +1,358 @@
+"""Answer queries in worker processes that are killed at their deadline.
+
+pyoxigraph has no timeout and no cancellation: a query runs inside one call
+that Python cannot interrupt. So queries with a time budget run in a small
+pool of worker processes instead. Each worker opens a read-only checkpoint of
+the on-disk store (`Store.backup`, hard links, taken again only when the store
+directory changed since the last one) and the parent waits on the pipe until
+the deadline; past it the worker is killed (its memory and CPU come back at
+once), the caller gets QueryTimeout, and a fresh worker takes its place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from rdflib import BNode, Literal, URIRef
+
+from kg.errors import QuerySyntaxError, QueryTimeout, StoreError
+from kg.store.base import Result
+
+log = logging.getLogger(__name__)
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_ATTACH = threading.Lock()
+
+
+# -- terms across the pipe: plain tuples, so nothing but data is pickled -------
+def _encode_ox(term) -> tuple:
+    import pyoxigraph as ox
+    if isinstance(term, ox.NamedNode):
+        return ("u", term.value)
+    if isinstance(term, ox.BlankNode):
+        return ("b", term.value)
+    if isinstance(term, ox.Literal):
+        return ("l", term.value, term.language, term.datatype.value)
+    return ("l", str(term), None, _XSD_STRING)  # RDF-star triple terms: shown as text
+
+
+def _decode(t: tuple):
+    if t[0] == "u":
+        return URIRef(t[1])
+    if t[0] == "b":
+        return BNode(t[1])
+    _, value, lang, dt = t
+    if lang:
+        return Literal(value, lang=lang)
+    if dt == _XSD_STRING:
+        return Literal(value)
+    return Literal(value, datatype=URIRef(dt))
+
+
+def _encode_rdflib(term) -> tuple:
+    if isinstance(term, URIRef):
+        return ("u", str(term))
+    if isinstance(term, BNode):
+        return ("b", str(term))
+    if isinstance(term, Literal):
+        return ("l", str(term), term.language,
+                str(term.datatype) if term.datatype else _XSD_STRING)
+    raise TypeError(f"cannot bind {term!r}")
+
+
+def _to_ox(t: tuple):
+    import pyoxigraph as ox
+    if t[0] == "u":
+        return ox.NamedNode(t[1])
+    if t[0] == "b":
+        return ox.BlankNode(t[1])
+    _, value, lang, dt = t
+    if lang:
+        return ox.Literal(value, language=lang)
+    return ox.Literal(value, datatype=ox.NamedNode(dt))
+
+
+# -- the worker ------------------------------------------------------------------
+def _answer(store, task: dict):
+    import pyoxigraph as ox
+    kwargs = {}
+    if task["default_graphs"] is None:
+        kwargs["use_default_graph_as_union"] = True
+    else:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in task["default_graphs"]]
+    if task["named_graphs"] is not None:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in task["named_graphs"]]
+    if task["bindings"]:
+        kwargs["substitutions"] = {ox.Variable(k): _to_ox(v)
+                                   for k, v in task["bindings"].items()}
+    res = store.query(task["sparql"], **kwargs)
+    cap = task["max_rows"]
+    if isinstance(res, ox.QueryBoolean):
+        return {"kind": "ask", "boolean": bool(res)}
+    if isinstance(res, ox.QuerySolutions):
+        names = [v.value for v in res.variables]
+        rows, truncated = [], False
+        for sol in res:
+            if cap is not None and len(rows) >= cap:
+                truncated = True
+                break
+            rows.append({n: _encode_ox(sol[n]) for n in names if sol[n] is not None})
+        return {"kind": "select", "vars": names, "rows": rows, "truncated": truncated}
+    triples, truncated = [], False
+    for t in res:
+        if cap is not None and len(triples) >= cap:
+            truncated = True
+            break
+        triples.append((_encode_ox(t.subject), _encode_ox(t.predicate), _encode_ox(t.object)))
+    return {"kind": "graph", "triples": triples, "truncated": truncated}
+
+
+def _worker_main(read_fd: int, write_fd: int) -> None:
+    """Answer tasks from the parent until the pipe closes (runs in the worker)."""
+    import signal
+
+    import pyoxigraph as ox
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    inbox = Connection(read_fd, writable=False)
+    outbox = Connection(write_fd, readable=False)
+    store, opened = None, None
+    while True:
+        try:
+            task = inbox.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if task["snapshot"] != opened:
+                store = None
+                store = ox.Store.read_only(task["snapshot"])
+                opened = task["snapshot"]
+            outbox.send(("ok", _answer(store, task)))
+        except SyntaxError as exc:
+            outbox.send(("syntax", str(exc)))
+        except Exception as exc:  # reported to the parent, which raises StoreError
+            outbox.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class _Worker:
+    """One worker process and its two pipes.
+
+    A plain subprocess rather than multiprocessing's spawn, which re-imports
+    the caller's __main__ and breaks scripts without a main guard.
+    """
+
+    def __init__(self) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, sys.path)])
+        code = (f"from kg.store.sandbox import _worker_main; "
+                f"_worker_main({to_child_r}, {from_child_w})")
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
+                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self.send = Connection(to_child_w, readable=False)
+        self.recv = Connection(from_child_r, writable=False)
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(5)
+        self.send.close()
+        self.recv.close()
+
+
+@dataclass
+class _Snapshot:
+    path: Path
+    fingerprint: tuple
+    refs: int = 0
+    retired: bool = False
+
+
+def _fingerprint(path: Path) -> tuple:
+    """Describe the store directory; any committed write changes it (WAL, SST files)."""
+    out = []
+    with os.scandir(path) as it:
+        for e in it:
+            if e.name.startswith(("LOG", "LOCK")):
+                continue  # the info log and the lock change without any write
+            st = e.stat()
+            out.append((e.name, st.st_size, st.st_mtime_ns))
+    return tuple(sorted(out))
+
+
+class Sandbox:
+    """A pool of killable query workers over checkpoints of one on-disk store."""
+
+    def __init__(self, store_path: str | os.PathLike, *, workers: int = 2) -> None:
+        self.store_path = Path(store_path)
+        self.dir = self.store_path.with_name(self.store_path.name + ".sandbox")
+        # Only the process holding the store's lock gets here, so what is left
+        # in this folder is from a crashed run.
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        self._slots = threading.BoundedSemaphore(workers)
+        self._size = workers
+        self._idle: list[_Worker] = []
+        self._mutex = threading.Lock()
+        self._snap: _Snapshot | None = None
+        self._generation = 0
+        self._closed = False
+
+    def start(self) -> None:
+        """Start every worker now instead of at the first query."""
+        with self._mutex:
+            while len(self._idle) < self._size:
+                self._idle.append(_Worker())
+
+    # -- snapshots ----------------------------------------------------------
+    def _acquire_snapshot(self, store) -> _Snapshot:
+        with store.lock.read():  # no write is half done while we look
+            with self._mutex:
+                fp = _fingerprint(self.store_path)
+                if self._snap is None or self._snap.fingerprint != fp:
+                    self._generation += 1
+                    path = self.dir / f"gen-{self._generation}"
+                    store.raw.backup(str(path))
+                    # backup() may flush the memtable, which changes the directory
+                    fp = _fingerprint(self.store_path)
+                    old, self._snap = self._snap, _Snapshot(path, fp)
+                    if old is not None:
+                        old.retired = True
+                        self._remove_if_unused(old)
+                self._snap.refs += 1
+                return self._snap
+
+    def _release_snapshot(self, snap: _Snapshot) -> None:
+        with self._mutex:
+            snap.refs -= 1
+            self._remove_if_unused(snap)
+
+    @staticmethod
+    def _remove_if_unused(snap: _Snapshot) -> None:
+        if snap.retired and snap.refs == 0:
+            shutil.rmtree(snap.path, ignore_errors=True)
+
+    # -- workers ------------------------------------------------------------
+    def _take(self) -> _Worker:
+        with self._mutex:
+            if self._closed:
+                raise StoreError("the store is closed")
+            if self._idle:
+                return self._idle.pop()
+        return _Worker()
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._mutex:
+            if not self._closed:
+                self._idle.append(worker)
+                return
+        worker.kill()
+
+    def query(self, store, sparql: str, *, bindings=None, default_graphs=None,
+              named_graphs=None, timeout: float, max_rows: int | None = None) -> Result:
+        """Run one query in a worker; raise QueryTimeout past `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        snap = self._acquire_snapshot(store)
+        try:
+            if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise self._timeout(timeout, "all query workers stayed busy")
+            try:
+                return self._run(snap, sparql, bindings, default_graphs, named_graphs,
+                                 deadline, timeout, max_rows)
+            finally:
+                self._slots.release()
+        finally:
+            self._release_snapshot(snap)
+
+    def _run(self, snap, sparql, bindings, default_graphs, named_graphs, deadline,
+             timeout, max_rows) -> Result:
+        task = {
+            "snapshot": str(snap.path), "sparql": sparql, "max_rows": max_rows,
+            "default_graphs": None if default_graphs is None else list(default_graphs),
+            "named_graphs": None if named_graphs is None else list(named_graphs),
+            "bindings": {k: _encode_rdflib(v) for k, v in (bindings or {}).items()},
+        }
+        worker = self._take()
+        try:
+            worker.send.send(task)
+            if not worker.recv.poll(max(0.0, deadline - time.monotonic())):
+                worker.kill()
+                log.warning("query stopped at its %.1f s budget: %.200s", timeout, sparql)
+                raise self._timeout(timeout, "the query ran past it")
+            status, payload = worker.recv.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            worker.kill()
+            raise StoreError("the query worker died (out of memory?); "
+                             "the query was not answered") from exc
+        self._give_back(worker)
+        if status == "syntax":
+            raise QuerySyntaxError(f"SPARQL syntax error: {payload}")
+        if status == "error":
+            raise StoreError(f"query failed: {payload}")
+        return _result(payload)
+
+    @staticmethod
+    def _timeout(timeout: float, why: str) -> QueryTimeout:
+        return QueryTimeout(
+            f"query stopped at its time budget of {timeout:g} s ({why}); "
+            "make it more selective (LIMIT, fewer unbound patterns) or raise query_timeout")
+
+    def close(self) -> None:
+        """Stop every worker and remove the checkpoints."""
+        with self._mutex:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for w in idle:
+            w.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _result(p: dict) -> Result:
+    if p["kind"] == "ask":
+        return Result("ask", boolean=p["boolean"])
+    if p["kind"] == "select":
+        rows = [{k: _decode(v) for k, v in row.items()} for row in p["rows"]]
+        return Result("select", vars=p["vars"], rows=rows, truncated=p["truncated"])
+    triples = [(_decode(s), _decode(pr), _decode(o)) for s, pr, o in p["triples"]]
+    return Result("graph", triples=triples, truncated=p["truncated"])
+
+
+def default_workers() -> int:
+    """Return the pool size: two at least, so one runaway never blocks the rest."""
+    return max(2, min(4, os.cpu_count() or 2))
+
+
+def sandbox_for(store) -> Sandbox:
+    """Return the sandbox of an on-disk store, creating it on first use."""
+    sb = getattr(store, "_sandbox", None)
+    if sb is None:
+        with _ATTACH:
+            sb = getattr(store, "_sandbox", None)
+            if sb is None:
+                sb = Sandbox(store.path, workers=default_workers())
+                store._sandbox = sb
+                weakref.finalize(store, sb.close)
+    return sb
+
+
+def close_sandbox(store) -> None:
+    """Stop the workers of a store's sandbox, if it has one."""
+    sb = getattr(store, "_sandbox", None)
+    if sb is not None:
+        sb.close()
+        store._sandbox = None
