@@ -1,0 +1,949 @@
+"""The catalog read API the CLI and the web app share: find data by its meaning.
+
+Every function runs one or more `kg/queries/catalog_*.rq` files with values
+bound through `Store.query(bindings=...)`, never pasted into the text, and
+returns its answer together with the SPARQL it ran (`Ran`), so that a page can
+show "the query behind this list" and open it on the SPARQL page. Bound
+variables are always projected, so the shown query (the file text with a
+trailing VALUES block) gives the same rows as the bound run.
+
+Labels are chosen per language with a fallback: the asked language, then its
+base language (de for de-CH), then English, then an untagged literal, then any.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, SKOS
+from rdflib.term import Node
+
+from kg.errors import NotFound, UsageError
+from kg.namespaces import DPROD, DPV, MESH, ODRL, RAI, sparql_prefixes
+from kg.queries import load_query
+from kg.store.base import Store, bind_values
+
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+FOAF = "http://xmlns.com/foaf/0.1/"
+_PREFIXES = sparql_prefixes() + f"PREFIX vcard: <{VCARD}>\nPREFIX foaf: <{FOAF}>\n"
+
+MAX_QUERY_TEXT = 200  # longest search text accepted, in characters
+MATCH_PROPS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch,
+               SKOS.relatedMatch)
+_LABEL_PROPS = (SKOS.prefLabel, RDFS.label)
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One query the catalog ran: its name, runnable text and time taken."""
+
+    name: str
+    sparql: str
+    ms: float
+
+
+@dataclass
+class Ref:
+    """A linked resource with the label chosen for the reader."""
+
+    iri: str
+    label: str
+    lang: str | None = None
+
+    @property
+    def is_iri(self) -> bool:
+        return not self.iri.startswith("_:")
+
+
+@dataclass
+class Listing:
+    """A list answer and the query that produced it."""
+
+    items: list
+    query: Ran | None = None
+
+
+@dataclass
+class TreeNode:
+    """One concept in a concept tree: label and whether it has narrower concepts."""
+
+    iri: str
+    label: str
+    has_children: bool
+    lang: str | None = None
+
+
+@dataclass
+class Scheme:
+    """A concept scheme with its top concepts."""
+
+    iri: str
+    label: str
+    top: list[TreeNode] = field(default_factory=list)
+
+
+@dataclass
+class Relation:
+    """A typed relation between two concepts: "Customer places Order"."""
+
+    subject: Ref
+    relation: Ref
+    object: Ref
+
+
+@dataclass
+class AboutProduct:
+    """A product found through a concept: the concept it is about and the path up."""
+
+    product: ProductCard
+    about: Ref
+    path: list[Ref]  # from `about` up to the concept asked for, both included
+
+    @property
+    def direct(self) -> bool:
+        return len(self.path) <= 1
+
+    @property
+    def explanation(self) -> str:
+        if self.direct:
+            return f"about {self.about.label}"
+        via = "".join(f", narrower than {r.label}" for r in self.path[1:-1])
+        return f"about {self.about.label}{via}, a narrower concept of {self.path[-1].label}"
+
+
+@dataclass
+class Concept:
+    """What a concept page shows."""
+
+    iri: str
+    label: str
+    lang: str | None
+    labels: dict[str, str]
+    alt_labels: list[Literal]
+    hidden_labels: list[Literal]
+    definition: str | None
+    scope_note: str | None
+    schemes: list[Ref]
+    broader: list[Ref]
+    narrower: list[Ref]
+    related: list[Ref]
+    matches: dict[str, list[Ref]]
+    relations: list[Relation]
+    products: list[AboutProduct]
+    queries: dict[str, Ran]
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self.labels)
+
+
+@dataclass
+class ProductCard:
+    """The facts a product card and the search facets use."""
+
+    iri: str
+    label: str
+    description: str | None = None
+    purpose: str | None = None
+    domain: Ref | None = None
+    status: Ref | None = None
+    modified: str | None = None
+    concepts: list[Ref] = field(default_factory=list)
+    tags: list[Ref] = field(default_factory=list)
+    policies: list[Ref] = field(default_factory=list)
+    personal_data: list[Ref] = field(default_factory=list)
+
+
+@dataclass
+class Field_:
+    """One schema field of a dataset."""
+
+    iri: str
+    name: str
+    datatype: str | None
+    means: Ref | None
+    personal: list[Ref]
+
+
+@dataclass
+class Port:
+    """An output port, the datasets it serves and their fields."""
+
+    iri: str
+    label: str
+    endpoint: str | None
+    datasets: list[tuple[Ref, list[Field_]]]
+
+
+@dataclass
+class Policy:
+    """A policy in plain words."""
+
+    ref: Ref
+    sentences: list[str]
+
+
+@dataclass
+class Lineage:
+    """Upstream and downstream products, and the links between them for a picture."""
+
+    upstream: list[Ref]
+    downstream: list[Ref]
+    edges: list[tuple[str, str]]  # (derived, source)
+    labels: dict[str, str]
+    depth: dict[str, int]  # negative upstream, positive downstream
+    query: Ran | None = None
+
+
+@dataclass
+class Product:
+    """What a product page shows, in the meaning-first order."""
+
+    card: ProductCard
+    about: list[Ref]
+    relations: list[Relation]
+    privacy: dict[str, list[Ref]]
+    policies: list[Policy]
+    coverage: dict[str, list]
+    owners: list[dict]
+    contacts: list[dict]
+    sensitivity: list[Ref]
+    validation: dict | None
+    lineage: Lineage
+    ports: list[Port]
+    links: list[Ref]
+    queries: dict[str, Ran]
+
+
+@dataclass
+class Hit:
+    """One search result: a product or a concept, with why it was found."""
+
+    kind: str  # "product" or "concept"
+    iri: str
+    label: str
+    score: int
+    reasons: list[str]
+    card: ProductCard | None = None
+
+
+@dataclass
+class SearchResult:
+    """Search results, the facets over them and the queries run."""
+
+    q: str
+    hits: list[Hit]
+    concepts: list[Hit]
+    facets: dict[str, list[tuple[Ref, int]]]
+    filters: dict[str, str]
+    queries: list[Ran]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def query_text(name: str) -> str:
+    """Return the full text of a catalog query file, with its PREFIX lines."""
+    return _PREFIXES + load_query(name)
+
+
+def _run(store: Store, name: str, bindings: Mapping[str, Node] | None = None):
+    text = query_text(name)
+    start = time.perf_counter()
+    result = store.query(text, bindings=bindings or None)
+    ms = (time.perf_counter() - start) * 1000
+    return result, Ran(name, bind_values(text, bindings), round(ms, 2))
+
+
+def _iri(value: str | Node, what: str = "IRI") -> URIRef:
+    if isinstance(value, URIRef):
+        return value
+    text = str(value).strip()
+    if not text or any(c in text for c in '<>"{}|^`\\ \n\r\t'):
+        raise UsageError(f"not a valid {what}: {text!r}")
+    return URIRef(text)
+
+
+def _lang_rank(lit: Literal, lang: str) -> tuple:
+    tag = (lit.language or "").lower()
+    want = lang.lower()
+    if tag == want:
+        return (0, str(lit))
+    if tag and tag.split("-")[0] == want.split("-")[0]:
+        return (1, str(lit))
+    if tag == "en":
+        return (2, str(lit))
+    if not tag:
+        return (3, str(lit))
+    return (4, tag, str(lit))
+
+
+def pick(labels: Iterable[Node], lang: str = "en") -> Literal | None:
+    """Choose the label to show in a language, with the fallback order above."""
+    lits = [x for x in labels if isinstance(x, Literal)]
+    if not lits:
+        return None
+    return min(lits, key=lambda lit: _lang_rank(lit, lang))
+
+
+def local_name(iri: str) -> str:
+    """Return the last path or fragment segment of an IRI, as a label of last resort."""
+    for sep in ("#", "/", ":"):
+        head, _, tail = iri.rstrip("/#").rpartition(sep)
+        if head and tail:
+            return tail
+    return iri
+
+
+def _name(term: Node) -> str:
+    return f"_:{term}" if isinstance(term, BNode) else str(term)
+
+
+class _Labels:
+    """Collect candidate labels per resource while reading rows; pick one at the end."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self._by: dict[str, set[Literal]] = defaultdict(set)
+
+    def add(self, term: Node | None, label: Node | None) -> None:
+        if term is not None and isinstance(label, Literal):
+            self._by[_name(term)].add(label)
+
+    def ref(self, term: Node | str) -> Ref:
+        key = _name(term) if isinstance(term, Node) else term
+        best = pick(self._by.get(key, ()), self.lang)
+        if best is None:
+            return Ref(key, local_name(key))
+        return Ref(key, str(best), best.language)
+
+
+def _unique(refs: Iterable[Ref]) -> list[Ref]:
+    seen, out = set(), []
+    for r in refs:
+        if r.iri not in seen:
+            seen.add(r.iri)
+            out.append(r)
+    return sorted(out, key=lambda r: (r.label.lower(), r.iri))
+
+
+# --------------------------------------------------------------------------- home
+
+
+def domains(store: Store, lang: str = "en") -> Listing:
+    """List data domains with their product counts, largest first."""
+    res, ran = _run(store, "catalog_domains")
+    labels, counts = _Labels(lang), {}
+    for row in res.rows:
+        labels.add(row["domain"], row.get("label"))
+        counts[_name(row["domain"])] = int(row["products"])
+    items = [(labels.ref(d), n) for d, n in counts.items()]
+    items.sort(key=lambda x: (-x[1], x[0].label.lower()))
+    return Listing(items, ran)
+
+
+def schemes(store: Store, lang: str = "en") -> Listing:
+    """List concept schemes, each with its top concepts."""
+    res, ran = _run(store, "catalog_schemes")
+    scheme_labels, top_labels = _Labels(lang), _Labels(lang)
+    tops: dict[str, dict[str, bool]] = defaultdict(dict)
+    for row in res.rows:
+        s = _name(row["scheme"])
+        scheme_labels.add(row["scheme"], row.get("schemeLabel"))
+        tops.setdefault(s, {})
+        if "top" in row:
+            top_labels.add(row["top"], row.get("label"))
+            tops[s][_name(row["top"])] = bool(row.get("children"))
+    items = []
+    for s, children in tops.items():
+        ref = scheme_labels.ref(s)
+        nodes = [_tree_node(top_labels.ref(t), has) for t, has in children.items()]
+        nodes.sort(key=lambda n: n.label.lower())
+        items.append(Scheme(s, ref.label, nodes))
+    items.sort(key=lambda s: s.label.lower())
+    return Listing(items, ran)
+
+
+def _tree_node(ref: Ref, has_children: bool) -> TreeNode:
+    return TreeNode(ref.iri, ref.label, has_children, ref.lang)
+
+
+def scheme(store: Store, iri: str, lang: str = "en") -> Scheme:
+    """Return one concept scheme with its top concepts, or raise NotFound."""
+    listing = schemes(store, lang)
+    for s in listing.items:
+        if s.iri == str(iri):
+            return s
+    raise NotFound(f"no concept scheme <{iri}> in the store")
+
+
+def children(store: Store, iri: str, lang: str = "en") -> Listing:
+    """List the narrower concepts of one concept (one level, for a lazy tree)."""
+    res, ran = _run(store, "catalog_children", {"parent": _iri(iri)})
+    labels, has = _Labels(lang), {}
+    for row in res.rows:
+        labels.add(row["concept"], row.get("label"))
+        has[_name(row["concept"])] = bool(row.get("children"))
+    nodes = [_tree_node(labels.ref(c), h) for c, h in has.items()]
+    nodes.sort(key=lambda n: n.label.lower())
+    return Listing(nodes, ran)
+
+
+def recent_products(store: Store, lang: str = "en") -> Listing:
+    """List the most recently changed data products, newest first."""
+    res, ran = _run(store, "catalog_recent")
+    cards = product_cards(store, lang).items
+    items = [cards[str(r["product"])] for r in res.rows if str(r["product"]) in cards]
+    return Listing(items, ran)
+
+
+def validation_summary(store: Store) -> dict | None:
+    """Count products that pass validation, or None when validation is not available."""
+    status = validation_status(store)
+    if status is None:
+        return None
+    passing = sum(1 for s in status.values() if s.get("conforms"))
+    return {"passing": passing, "checked": len(status)}
+
+
+def validation_status(store: Store) -> dict[str, dict] | None:
+    """Return kg.validation's per-product status, or None when it is not installed."""
+    try:
+        from kg.validation import product_status
+    except ImportError:
+        return None
+    return product_status(store)
+
+
+# --------------------------------------------------------------------------- concepts
+
+
+def concept(store: Store, iri: str, lang: str = "en") -> Concept:
+    """Return a concept with labels, notes, links, typed relations and its products."""
+    node = _iri(iri)
+    res, ran = _run(store, "catalog_concept", {"concept": node})
+    out: dict[URIRef, list[Node]] = defaultdict(list)
+    inc: dict[URIRef, list[Node]] = defaultdict(list)
+    labels, rel_labels = _Labels(lang), _Labels(lang)
+    for row in res.rows:
+        p, o = row["p"], row["o"]
+        (out if str(row["dir"]) == "out" else inc)[p].append(o)
+        labels.add(o, row.get("olabel"))
+        rel_labels.add(p, row.get("plabel"))
+    if SKOS.Concept not in out.get(RDF.type, []) and SKOS.prefLabel not in out:
+        raise NotFound(f"no concept <{iri}> in the store")
+    pref = [x for x in out.get(SKOS.prefLabel, []) if isinstance(x, Literal)]
+    best = pick(pref, lang)
+    own = {(x.language or ""): str(x) for x in sorted(pref, key=str)}
+
+    def refs(values: Iterable[Node]) -> list[Ref]:
+        return _unique(labels.ref(v) for v in values if isinstance(v, URIRef | BNode))
+
+    relations = []
+    for p in set(out) | set(inc):
+        if _name(p) not in rel_labels._by:
+            continue
+        rel = rel_labels.ref(p)
+        here = Ref(str(node), str(best) if best else local_name(str(node)))
+        relations += [Relation(here, rel, labels.ref(o)) for o in set(out.get(p, []))]
+        relations += [Relation(labels.ref(s), rel, here) for s in set(inc.get(p, []))]
+    relations.sort(key=lambda r: (r.subject.label, r.relation.label, r.object.label,
+                                  r.subject.iri, r.object.iri))
+    note = pick(out.get(SKOS.definition, []), lang)
+    scope = pick(out.get(SKOS.scopeNote, []), lang)
+    about = products_about(store, str(node), lang)
+    return Concept(
+        iri=str(node),
+        label=str(best) if best else local_name(str(node)),
+        lang=best.language if best else None,
+        labels=own,
+        alt_labels=sorted(out.get(SKOS.altLabel, []), key=lambda x: (x.language or "", x)),
+        hidden_labels=sorted(out.get(SKOS.hiddenLabel, []), key=lambda x: (x.language or "", x)),
+        definition=str(note) if note else None,
+        scope_note=str(scope) if scope else None,
+        schemes=refs(out.get(SKOS.inScheme, []) + out.get(SKOS.topConceptOf, [])),
+        broader=refs(out.get(SKOS.broader, []) + inc.get(SKOS.narrower, [])),
+        narrower=refs(out.get(SKOS.narrower, []) + inc.get(SKOS.broader, [])),
+        related=refs(out.get(SKOS.related, []) + inc.get(SKOS.related, [])),
+        matches={local_name(str(m)): refs(out.get(m, [])) for m in MATCH_PROPS if out.get(m)},
+        relations=relations,
+        products=about.items,
+        queries={"concept": ran, "products": about.query},
+    )
+
+
+def products_about(store: Store, iri: str, lang: str = "en") -> Listing:
+    """List products about a concept or any narrower concept, each with its path up."""
+    node = _iri(iri)
+    res, ran = _run(store, "catalog_products_about", {"concept": node})
+    paths = _paths_up(store, node, lang)
+    cards = product_cards(store, lang).items
+    items, seen = [], set()
+    for row in res.rows:
+        key = (str(row["product"]), str(row["about"]))
+        if key in seen or key[0] not in cards:
+            continue
+        seen.add(key)
+        path = paths.get(key[1]) or [Ref(key[1], local_name(key[1]))]
+        items.append(AboutProduct(cards[key[0]], path[0], path))
+    items.sort(key=lambda a: (len(a.path), a.product.label.lower(), a.about.label))
+    return Listing(items, ran)
+
+
+def _paths_up(store: Store, node: URIRef, lang: str) -> dict[str, list[Ref]]:
+    """Return, for every concept below `node`, its shortest path up to `node`."""
+    res, _ = _run(store, "catalog_subtree", {"concept": node})
+    parents: dict[str, set[str]] = defaultdict(set)
+    labels = _Labels(lang)
+    for row in res.rows:
+        parents[str(row["child"])].add(str(row["parent"]))
+        labels.add(row["child"], row.get("label"))
+    top = concept_label(store, str(node), lang)
+    down: dict[str, set[str]] = defaultdict(set)
+    for child, ps in parents.items():
+        for p in ps:
+            down[p].add(child)
+    paths = {str(node): [top]}
+    queue = deque([str(node)])
+    while queue:
+        here = queue.popleft()
+        for child in sorted(down.get(here, ())):
+            if child not in paths:
+                paths[child] = [labels.ref(child), *paths[here]]
+                queue.append(child)
+    return paths
+
+
+def concept_label(store: Store, iri: str, lang: str = "en") -> Ref:
+    """Return a concept (or any resource) with its best label."""
+    res, _ = _run(store, "catalog_label", {"iri": _iri(iri)})
+    best = pick(res.values("label"), lang)
+    return Ref(str(iri), str(best) if best else local_name(str(iri)),
+               best.language if best else None)
+
+
+def kind_of(store: Store, iri: str) -> str | None:
+    """Tell which page shows an IRI: product, concept, scheme, domain, policy, or None."""
+    try:
+        node = _iri(iri)
+    except UsageError:
+        return None
+    res, _ = _run(store, "catalog_kind", {"iri": node})
+    types = {r["type"] for r in res.rows}
+    for t, kind in ((DPROD.DataProduct, "product"), (SKOS.ConceptScheme, "scheme"),
+                    (MESH.DataDomain, "domain"), (DPV.PersonalData, "privacy"),
+                    (SKOS.Concept, "concept")):
+        if t in types:
+            return kind
+    if types & {ODRL.Policy, ODRL.Set, ODRL.Offer, ODRL.Agreement}:
+        return "policy"
+    return None
+
+
+# --------------------------------------------------------------------------- products
+
+
+_CARD_FIELDS = {
+    DPROD.domain: "domain", DPROD.lifecycleStatus: "status", DCTERMS.subject: "concepts",
+    MESH.tag: "tags", ODRL.hasPolicy: "policies", DPV.hasPersonalData: "personal_data",
+}
+
+
+def product_cards(store: Store, lang: str = "en") -> Listing:
+    """Return a card for every data product, keyed by IRI."""
+    res, ran = _run(store, "catalog_products")
+    facts: dict[str, dict[URIRef, set[Node]]] = defaultdict(lambda: defaultdict(set))
+    labels = _Labels(lang)
+    for row in res.rows:
+        facts[str(row["product"])][row["p"]].add(row["o"])
+        labels.add(row["o"], row.get("olabel"))
+    cards = {}
+    for iri, f in facts.items():
+        card = _card(iri, f, labels, lang)
+        cards[iri] = card
+    return Listing(cards, ran)
+
+
+def _card(iri: str, f: Mapping[URIRef, set[Node]], labels: _Labels, lang: str) -> ProductCard:
+    name = pick(f.get(RDFS.label, ()), lang)
+    desc = pick(f.get(DCTERMS.description, ()), lang)
+    purpose = pick(f.get(DPROD.purpose, ()), lang)
+    modified = max((str(m) for m in f.get(DCTERMS.modified, ())), default=None)
+    card = ProductCard(iri, str(name) if name else local_name(iri),
+                       str(desc) if desc else None, str(purpose) if purpose else None,
+                       modified=modified)
+    for prop, attr in _CARD_FIELDS.items():
+        refs = _unique(labels.ref(o) for o in f.get(prop, ()) if not isinstance(o, Literal))
+        if attr in ("domain", "status"):
+            setattr(card, attr, refs[0] if refs else None)
+        else:
+            setattr(card, attr, refs)
+    return card
+
+
+def products_by(store: Store, prop: URIRef, value: str, lang: str = "en") -> Listing:
+    """List the data products with one value of a property (domain, tag, category, policy)."""
+    res, ran = _run(store, "catalog_products_by", {"prop": prop, "value": _iri(value)})
+    cards = product_cards(store, lang).items
+    items = sorted({cards[str(r["product"])].iri: cards[str(r["product"])]
+                    for r in res.rows if str(r["product"]) in cards}.values(),
+                   key=lambda c: c.label.lower())
+    return Listing(items, ran)
+
+
+def product(store: Store, iri: str, lang: str = "en") -> Product:
+    """Return one data product with everything its page shows, or raise NotFound."""
+    node = _iri(iri)
+    res, ran = _run(store, "catalog_product", {"product": node})
+    if not res.rows:
+        raise NotFound(f"no data product <{iri}> in the store")
+    facts: dict[URIRef, set[Node]] = defaultdict(set)
+    labels = _Labels(lang)
+    for row in res.rows:
+        facts[row["p"]].add(row["o"])
+        labels.add(row["o"], row.get("olabel"))
+    card = _card(str(node), facts, labels, lang)
+
+    def refs(prop: URIRef) -> list[Ref]:
+        return _unique(labels.ref(o) for o in facts.get(prop, ()) if not isinstance(o, Literal))
+
+    def texts(prop: URIRef) -> list[str]:
+        return sorted({str(o) for o in facts.get(prop, ()) if isinstance(o, Literal)
+                       and (o.language in (None, lang) or pick(facts[prop], lang) == o)})
+
+    rel_res, rel_ran = _run(store, "catalog_product_relations", {"product": node})
+    relations = _relations(rel_res.rows, lang)
+    contact_res, contact_ran = _run(store, "catalog_product_contact", {"product": node})
+    owners, contacts = _contacts(contact_res.rows, lang)
+    policies, policy_ran = _policies(store, node, lang)
+    fields_res, fields_ran = _run(store, "catalog_product_fields", {"product": node})
+    status = validation_status(store)
+    lin = lineage(store, str(node), lang)
+    coverage = {
+        "covers": refs(MESH.covers),
+        "does_not_cover": refs(MESH.doesNotCover),
+        "spatial": refs(DCTERMS.spatial) + [Ref("", t) for t in texts(DCTERMS.spatial)],
+        "temporal": [Ref("", t) for t in texts(DCTERMS.temporal)] + refs(DCTERMS.temporal),
+        "biases": texts(RAI.dataBiases),
+        "limitations": texts(RAI.dataLimitations),
+    }
+    shown = {RDF.type, RDFS.label, DCTERMS.description, DPROD.purpose, DCTERMS.subject,
+             MESH.tag, DPV.hasPersonalData, DPV.hasPurpose, DPV.hasLegalBasis,
+             DPROD.informationSensitivityClassification, ODRL.hasPolicy, MESH.covers,
+             MESH.doesNotCover, DCTERMS.spatial, DCTERMS.temporal, RAI.dataBiases,
+             RAI.dataLimitations, DPROD.dataProductOwner, DCAT.contactPoint, DPROD.domain,
+             DPROD.lifecycleStatus, DCTERMS.modified, PROV.wasDerivedFrom, DPROD.outputPort}
+    links = _unique(Ref(str(o), f"{local_name(str(p))}: {o}") for p, os in facts.items()
+                    if p not in shown for o in os if isinstance(o, URIRef))
+    return Product(
+        card=card,
+        about=card.concepts,
+        relations=relations,
+        privacy={"categories": refs(DPV.hasPersonalData), "purposes": refs(DPV.hasPurpose),
+                 "legal_bases": refs(DPV.hasLegalBasis)},
+        policies=policies,
+        coverage=coverage,
+        owners=owners,
+        contacts=contacts,
+        sensitivity=refs(DPROD.informationSensitivityClassification),
+        validation=(status or {}).get(str(node)) if status is not None else None,
+        lineage=lin,
+        ports=_ports(fields_res.rows, lang),
+        links=links,
+        queries={"product": ran, "relations": rel_ran, "contact": contact_ran,
+                 "policy": policy_ran, "fields": fields_ran, "lineage": lin.query},
+    )
+
+
+def _relations(rows: list[dict], lang: str) -> list[Relation]:
+    labels = _Labels(lang)
+    triples = set()
+    for row in rows:
+        labels.add(row["s"], row.get("slabel"))
+        labels.add(row["rel"], row.get("rlabel"))
+        labels.add(row["o"], row.get("olabel"))
+        triples.add((row["s"], row["rel"], row["o"]))
+    out = [Relation(labels.ref(s), labels.ref(r), labels.ref(o)) for s, r, o in triples]
+    return sorted(out, key=lambda r: (r.subject.label, r.relation.label, r.object.label))
+
+
+def _contacts(rows: list[dict], lang: str) -> tuple[list[dict], list[dict]]:
+    found: dict[tuple[str, str], dict] = {}
+    names = _Labels(lang)
+    for row in rows:
+        key = (str(row["role"]), _name(row["agent"]))
+        entry = found.setdefault(key, {"iri": key[1], "emails": set(), "urls": set()})
+        names.add(row["agent"], row.get("name"))
+        if "email" in row:
+            entry["emails"].add(str(row["email"]))
+        if "url" in row:
+            entry["urls"].add(str(row["url"]))
+    owners, contacts = [], []
+    for (role, agent), entry in sorted(found.items()):
+        ref = names.ref(agent)
+        item = {"ref": ref, "emails": sorted(entry["emails"]), "urls": sorted(entry["urls"])}
+        (owners if role == str(DPROD.dataProductOwner) else contacts).append(item)
+    return owners, contacts
+
+
+def _policies(store: Store, node: URIRef, lang: str) -> tuple[list[Policy], Ran]:
+    from kg.policies import describe_policy
+
+    res, ran = _run(store, "catalog_product_policy", {"product": node})
+    graph = res.graph()
+    out = []
+    for policy in sorted(set(graph.objects(node, ODRL.hasPolicy)), key=str):
+        try:
+            sentences = describe_policy(graph, policy)
+        except UsageError as exc:
+            sentences = [exc.message]
+        label = pick(graph.objects(policy, RDFS.label), lang)
+        out.append(Policy(Ref(_name(policy), str(label) if label else local_name(str(policy))),
+                          sentences))
+    return out, ran
+
+
+def _ports(rows: list[dict], lang: str) -> list[Port]:
+    labels = _Labels(lang)
+    ports: dict[str, dict] = {}
+    for row in rows:
+        port = _name(row["port"])
+        labels.add(row["port"], row.get("portLabel"))
+        p = ports.setdefault(port, {"endpoint": None, "datasets": {}})
+        if "endpoint" in row:
+            p["endpoint"] = str(row["endpoint"])
+        if "dataset" not in row:
+            continue
+        labels.add(row["dataset"], row.get("datasetLabel"))
+        fields = p["datasets"].setdefault(_name(row["dataset"]), {})
+        if "field" not in row:
+            continue
+        labels.add(row["field"], row.get("name"))
+        labels.add(row.get("means"), row.get("meansLabel"))
+        labels.add(row.get("personal"), row.get("personalLabel"))
+        f = fields.setdefault(_name(row["field"]), {"datatype": None, "means": None,
+                                                     "personal": {}})
+        if "datatype" in row:
+            f["datatype"] = str(row["datatype"])
+        if "means" in row:
+            f["means"] = row["means"]
+        if "personal" in row:
+            f["personal"][_name(row["personal"])] = row["personal"]
+    out = []
+    for port, p in sorted(ports.items()):
+        datasets = []
+        for ds, fields in sorted(p["datasets"].items()):
+            flist = [Field_(fi, labels.ref(fi).label, _short_datatype(f["datatype"]),
+                            labels.ref(f["means"]) if f["means"] is not None else None,
+                            [labels.ref(x) for x in f["personal"].values()])
+                     for fi, f in fields.items()]
+            flist.sort(key=lambda f: f.name)
+            datasets.append((labels.ref(ds), flist))
+        out.append(Port(port, labels.ref(port).label, p["endpoint"], datasets))
+    return out
+
+
+def _short_datatype(iri: str | None) -> str | None:
+    if iri and iri.startswith("http://www.w3.org/2001/XMLSchema#"):
+        return "xsd:" + iri.split("#", 1)[1]
+    return iri
+
+
+def lineage(store: Store, iri: str, lang: str = "en") -> Lineage:
+    """Return everything upstream and downstream of a product, with levels for a picture."""
+    node = _iri(iri)
+    res, ran = _run(store, "catalog_lineage", {"product": node})
+    labels = _Labels(lang)
+    edges = set()
+    for row in res.rows:
+        labels.add(row["from"], row.get("fromLabel"))
+        labels.add(row["to"], row.get("toLabel"))
+        edges.add((str(row["from"]), str(row["to"])))
+    up: dict[str, set[str]] = defaultdict(set)
+    down: dict[str, set[str]] = defaultdict(set)
+    for derived, source in edges:
+        up[derived].add(source)
+        down[source].add(derived)
+    depth = {str(node): 0}
+    for graph, sign in ((up, -1), (down, 1)):
+        queue = deque([str(node)])
+        seen = {str(node)}
+        while queue:
+            here = queue.popleft()
+            for nxt in sorted(graph.get(here, ())):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    depth.setdefault(nxt, depth[here] + sign)
+                    queue.append(nxt)
+    upstream = _unique(labels.ref(n) for n, d in depth.items() if d < 0)
+    downstream = _unique(labels.ref(n) for n, d in depth.items() if d > 0)
+    all_labels = {n: labels.ref(n).label for n in depth}
+    return Lineage(upstream, downstream, sorted(edges), all_labels, depth, ran)
+
+
+# --------------------------------------------------------------------------- search
+
+FACETS = ("domain", "concept", "tag", "personal", "status", "policy")
+
+
+def _norm_query(q: str) -> str:
+    q = " ".join(str(q).split())
+    if len(q) > MAX_QUERY_TEXT:
+        raise UsageError(f"search text is longer than {MAX_QUERY_TEXT} characters")
+    return q
+
+
+def search(store: Store, q: str, lang: str = "en",
+           filters: Mapping[str, str] | None = None) -> SearchResult:
+    """Search by meaning: concepts by any label or definition bring their products
+    and those of their narrower concepts; product names and descriptions match too.
+    Every hit says why it was found; exact label matches rank first."""
+    q = _norm_query(q)
+    filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
+    if not q:
+        return SearchResult(q, [], [], {}, filters, [])
+    needle = Literal(q.lower())
+    c_res, c_ran = _run(store, "catalog_search_concepts", {"q": needle})
+    p_res, p_ran = _run(store, "catalog_search_products", {"q": needle})
+    queries = [c_ran, p_ran]
+    cards_listing = product_cards(store, lang)
+    cards = cards_listing.items
+    queries.append(cards_listing.query)
+
+    concept_hits: dict[str, Hit] = {}
+    for row in c_res.rows:
+        iri = str(row["concept"])
+        score, reason = _concept_score(q, row["how"], row["matched"])
+        hit = concept_hits.get(iri)
+        if hit is None:
+            concept_hits[iri] = Hit("concept", iri, iri, score, [reason])
+        else:
+            hit.score = max(hit.score, score)
+            if reason not in hit.reasons:
+                hit.reasons.append(reason)
+    for hit in concept_hits.values():
+        hit.label = concept_label(store, hit.iri, lang).label
+        hit.reasons.sort()
+
+    hits: dict[str, Hit] = {}
+
+    def add(iri: str, score: int, reason: str) -> None:
+        if iri not in cards:
+            return
+        hit = hits.setdefault(iri, Hit("product", iri, cards[iri].label, score, [],
+                                       cards[iri]))
+        hit.score = max(hit.score, score)
+        if reason not in hit.reasons:
+            hit.reasons.append(reason)
+
+    for chit in sorted(concept_hits.values(), key=lambda h: -h.score):
+        about = products_about(store, chit.iri, lang)
+        queries.append(about.query)
+        for a in about.items:
+            if a.direct:
+                add(a.product.iri, chit.score - 1, f"about {chit.label}")
+            else:
+                add(a.product.iri, chit.score - 3, a.explanation)
+    for row in p_res.rows:
+        iri = str(row["product"])
+        score, reason = _product_score(q, row["how"], row["matched"])
+        add(iri, score, reason)
+
+    results = [h for h in hits.values() if _passes(h.card, filters)]
+    results.sort(key=lambda h: (-h.score, h.label.lower()))
+    concepts = sorted(concept_hits.values(), key=lambda h: (-h.score, h.label.lower()))
+    return SearchResult(q, results, concepts, _facets(results, filters), filters, queries)
+
+
+def _concept_score(q: str, how: Node, matched: Node) -> tuple[int, str]:
+    text = str(matched)
+    lang = f" ({matched.language})" if isinstance(matched, Literal) and matched.language else ""
+    exact = text.lower() == q.lower()
+    if how == SKOS.prefLabel:
+        return (100 if exact else 60 if text.lower().startswith(q.lower()) else 50,
+                f"name{lang} “{text}” matches")
+    if how == SKOS.altLabel:
+        return (90 if exact else 45, f"synonym{lang} “{text}” matches")
+    if how == SKOS.hiddenLabel:
+        return (85 if exact else 40, f"hidden search term{lang} “{text}” matches")
+    return (20, "definition mentions it")
+
+
+def _product_score(q: str, how: Node, matched: Node) -> tuple[int, str]:
+    text = str(matched)
+    if how == RDFS.label:
+        exact = text.lower() == q.lower()
+        return (100 if exact else 55, f"name “{text}” matches")
+    if how == DPROD.purpose:
+        return (25, "purpose mentions it")
+    return (30, "description mentions it")
+
+
+def _facet_values(card: ProductCard, facet: str) -> list[Ref]:
+    if facet == "domain":
+        return [card.domain] if card.domain else []
+    if facet == "status":
+        return [card.status] if card.status else []
+    if facet == "personal":
+        yes = bool(card.personal_data)
+        return [Ref("yes" if yes else "no", "holds personal data" if yes
+                    else "no personal data")]
+    return {"concept": card.concepts, "tag": card.tags, "policy": card.policies}[facet]
+
+
+def _passes(card: ProductCard | None, filters: Mapping[str, str]) -> bool:
+    if card is None:
+        return False
+    return all(any(r.iri == want for r in _facet_values(card, f)) for f, want in filters.items())
+
+
+def _facets(hits: list[Hit], filters: Mapping[str, str]) -> dict[str, list[tuple[Ref, int]]]:
+    out = {}
+    for facet in FACETS:
+        counts: dict[str, int] = defaultdict(int)
+        refs: dict[str, Ref] = {}
+        for h in hits:
+            for r in _facet_values(h.card, facet):
+                counts[r.iri] += 1
+                refs[r.iri] = r
+        out[facet] = sorted(((refs[k], n) for k, n in counts.items()),
+                            key=lambda x: (-x[1], x[0].label.lower()))
+    return out
+
+
+def suggest(store: Store, q: str, lang: str = "en", limit: int = 10) -> list[dict]:
+    """Suggest concepts and products whose names or synonyms contain the text."""
+    q = _norm_query(q)
+    if len(q) < 2:
+        return []
+    needle = Literal(q.lower())
+    c_res, _ = _run(store, "catalog_search_concepts", {"q": needle})
+    p_res, _ = _run(store, "catalog_search_products", {"q": needle})
+    best: dict[str, dict] = {}
+    for row in c_res.rows:
+        if row["how"] == SKOS.definition:
+            continue
+        score, _reason = _concept_score(q, row["how"], row["matched"])
+        iri = str(row["concept"])
+        if iri not in best or best[iri]["score"] < score:
+            best[iri] = {"kind": "concept", "iri": iri, "matched": str(row["matched"]),
+                         "score": score}
+    for row in p_res.rows:
+        if row["how"] != RDFS.label:
+            continue
+        score, _reason = _product_score(q, row["how"], row["matched"])
+        iri = str(row["product"])
+        if iri not in best or best[iri]["score"] < score:
+            best[iri] = {"kind": "product", "iri": iri, "matched": str(row["matched"]),
+                         "score": score}
+    ranked = sorted(best.values(), key=lambda s: (-s["score"], s["matched"].lower()))[:limit]
+    for s in ranked:
+        s["label"] = concept_label(store, s["iri"], lang).label
+    return ranked
