@@ -208,7 +208,10 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            out.extend(sorted(f for f in path.rglob("*") if f.is_file() and is_rdf_file(f)))
+            found = sorted(f for f in path.rglob("*") if f.is_file() and is_rdf_file(f))
+            if not found:
+                raise UsageError(f"no RDF files (.ttl, .trig, .nt, .nq, .jsonld, .rdf) in {path}")
+            out.extend(found)
         elif path.exists():
             out.append(path)
         else:

@@ -1,0 +1,311 @@
+"""The meshkg command line: load, validate, infer, query, export and more.
+
+Errors from kg.errors are mapped to exit codes here, in one place: 0 success,
+1 shape violations (or a policy deny for `may`), 2 usage or input errors,
+3 store failures.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kg.config import Settings, load_settings
+from kg.errors import MeshError, ShapeViolation
+
+
+class MeshGroup(click.Group):
+    """A click group that turns kg.errors into messages and exit codes."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ShapeViolation as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            if exc.report is not None:
+                click.echo(exc.report.to_text(), err=True)
+            ctx.exit(exc.exit_code)
+        except MeshError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(_plugins()))
+
+    def get_command(self, ctx, name):
+        return super().get_command(ctx, name) or _plugins().get(name)
+
+
+def _plugins() -> dict[str, click.Command]:
+    """Commands other packages add through the `meshkg.commands` entry point group."""
+    from importlib.metadata import entry_points
+    out = {}
+    for ep in entry_points(group="meshkg.commands"):
+        try:
+            out[ep.name] = ep.load()
+        except ImportError:  # a half-installed plugin must not break the CLI
+            continue
+    return out
+
+
+@click.group(cls=MeshGroup)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="TOML settings file (default: ./meshkg.toml or $MESHKG_CONFIG).")
+@click.option("--store", help="Store location: a folder, 'memory', or sparql+http://… "
+              "(default: $MESHKG_STORE or ~/.local/share/meshkg/store).")
+@click.version_option(package_name="meshkg")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None, store: str | None) -> None:
+    """meshkg: a semantic metadata knowledge graph for data mesh."""
+    ctx.obj = load_settings(config_file, store=store)
+
+
+def open_from(ctx: click.Context):
+    """Open the store named by the settings and close it when the command ends."""
+    from kg.store import open_store
+    settings: Settings = ctx.obj
+    from kg.sources import ensure_vocabularies
+    store = open_store(settings)
+    ctx.call_on_close(store.close)
+    ensure_vocabularies(store)
+    return store
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", help="RDF format when the extension does not tell.")
+@click.option("--graph", help="Named graph for a single file (default: the file's IRI).")
+@click.option("--no-validate", is_flag=True, help="Write even if the shapes are violated.")
+@click.pass_context
+def load(ctx, paths, fmt, graph, no_validate):
+    """Load RDF files or folders, each source into its own named graph."""
+    from kg.sources import load_files
+    store = open_from(ctx)
+    report = load_files(store, paths, fmt=fmt, graph=graph, validate=not no_validate,
+                        max_bytes=ctx.obj.max_file)
+    for g, n in report.graphs.items():
+        click.echo(f"loaded {n} triples into <{g}>")
+    if report.validation is not None:
+        v = report.validation
+        click.echo(f"validated {len(v.checked)} resources: {v.count('Violation')} violations, "
+                   f"{v.count('Warning')} warnings")
+    if report.inference is not None:
+        click.echo(f"inferred {report.inference.triples} triples "
+                   f"in {report.inference.seconds:.2f} s")
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Load even when the store already has products.")
+@click.pass_context
+def demo(ctx, force):
+    """Load the demo mesh (vocabularies, ontology, concepts and products)."""
+    from kg.sources import is_empty, load_demo
+    store = open_from(ctx)
+    if not force and not is_empty(store):
+        click.echo("the store already holds data products; use --force to reload the demo")
+        return
+    report = load_demo(store)
+    click.echo(f"demo mesh loaded: {report.triples} triples in {len(report.graphs)} graphs, "
+               f"{report.inference.triples} inferred; store at {ctx.obj.store}")
+
+
+@main.command()
+@click.option("--product", "products", multiple=True, help="Validate only this resource IRI.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "turtle"]),
+              default="table", show_default=True)
+@click.option("--dprod", is_flag=True, help="Also apply the official DPROD shapes.")
+@click.option("--rules", "rules", multiple=True, type=click.Path(exists=True),
+              help="Extra SHACL rule files or folders.")
+@click.pass_context
+def validate(ctx, products, fmt, dprod, rules):
+    """Validate the graph, or some products, against the SHACL shapes."""
+    from kg.validation import load_shapes, validate_store
+    store = open_from(ctx)
+    shapes = load_shapes(_rule_files(rules), dprod=dprod)
+    if products:
+        _check_known(store, products)
+    report = validate_store(store, list(products) or None, shapes=shapes)
+    _print_report(report, fmt)
+    ctx.exit(0 if report.conforms else 1)
+
+
+def _rule_files(paths) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        out += sorted(path.rglob("*.ttl")) if path.is_dir() else [path]
+    return out
+
+
+def _check_known(store, iris) -> None:
+    from rdflib import URIRef
+
+    from kg.errors import NotFound
+    for iri in iris:
+        if not store.ask("ASK { ?s ?p ?o }", bindings={"s": URIRef(iri)}):
+            raise NotFound(f"unknown resource <{iri}>: the store has no triple about it")
+
+
+def _print_report(report, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    elif fmt == "turtle":
+        click.echo(report.to_graph().serialize(format="turtle"))
+    else:
+        click.echo(report.to_text(), nl=False)
+
+
+@main.command()
+@click.option("--graph", "graphs", multiple=True,
+              help="Re-derive only what these changed source graphs entail.")
+@click.pass_context
+def infer(ctx, graphs):
+    """Materialise the entailments discovery needs into their own named graphs."""
+    from kg.inference import infer as run
+    store = open_from(ctx)
+    report = run(store, changed=list(graphs) or None)
+    click.echo(f"inferred {report.triples} triples for {len(report.graphs)} source graphs "
+               f"in {report.seconds:.2f} s"
+               + (" (schema recomputed)" if report.schema_recomputed else ""))
+
+
+@main.command()
+@click.argument("sparql", required=False)
+@click.option("-f", "--file", "file", type=click.Path(exists=True, dir_okay=False),
+              help="Read the query from a .rq file.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv", "xml",
+                                                    "turtle", "ntriples", "jsonld"]),
+              default="table", show_default=True)
+@click.option("--limit", type=int, default=None, help="Stop after this many rows.")
+@click.pass_context
+def query(ctx, sparql, file, fmt, limit):
+    """Run a SPARQL query over the union of all graphs."""
+    from kg.errors import UsageError
+    if bool(sparql) == bool(file):
+        raise UsageError("give a query or -f FILE, not both or neither")
+    text = Path(file).read_text(encoding="utf-8") if file else sparql
+    store = open_from(ctx)
+    result = store.query(text, timeout=ctx.obj.query_timeout, max_rows=limit)
+    _print_result(result, fmt)
+
+
+def _print_result(result, fmt: str) -> None:
+    from kg.formats import RESULT_MEDIA_TYPES, rdf_format
+    from kg.results import serialize_result
+    if fmt == "table":
+        if result.kind == "ask":
+            click.echo("true" if result.boolean else "false")
+            return
+        if result.kind == "graph":
+            fmt = "turtle"
+        else:
+            _print_table(result)
+            return
+    if result.kind == "graph":
+        media = rdf_format(fmt if fmt not in RESULT_MEDIA_TYPES else "turtle").media_type
+    else:
+        media = RESULT_MEDIA_TYPES.get(fmt, RESULT_MEDIA_TYPES["json"])
+    sys.stdout.buffer.write(serialize_result(result, media))
+    sys.stdout.flush()
+
+
+def _print_table(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(*result.vars, show_lines=False)
+    for row in result.rows:
+        table.add_row(*[str(row[v]) if v in row else "" for v in result.vars])
+    console = Console(soft_wrap=not sys.stdout.isatty())
+    console.print(table)
+    console.print(f"{len(result.rows)} rows" + (" (truncated)" if result.truncated else ""))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["turtle", "trig", "jsonld", "nquads",
+                                                    "ntriples", "rdfxml"]),
+              default="trig", show_default=True)
+@click.option("--graph", help="Export only this named graph.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+@click.pass_context
+def export(ctx, fmt, graph, output):
+    """Export the store, or one named graph, as RDF."""
+    from kg.errors import NotFound, UsageError
+    store = open_from(ctx)
+    if graph is not None and not store.has_graph(graph):
+        raise NotFound(f"no named graph <{graph}> in the store")
+    if graph is None and fmt in ("turtle", "ntriples", "rdfxml"):
+        raise UsageError(f"{fmt} holds one graph: give --graph, or use trig, nquads or jsonld")
+    data = store.dump(graph, fmt)
+    if output:
+        tmp = Path(output + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(output)
+        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def stats(ctx, as_json):
+    """Count products, concepts, domains, triples and graphs; show the last validation."""
+    from kg.queries import load_query
+    from kg.validation import product_status
+    store = open_from(ctx)
+    row = store.query(load_query("stats")).rows[0]
+    graphs = store.graphs()
+    status = product_status(store)
+    checked = [s["checked_at"] for s in status.values()]
+    data = {
+        "products": int(row["products"]), "concepts": int(row["concepts"]),
+        "domains": int(row["domains"]), "triples": sum(graphs.values()),
+        "graphs": len(graphs),
+        "last_validation": max(checked) if checked else None,
+        "resources_failing": sum(1 for s in status.values() if not s["conforms"]),
+        "resources_checked": len(status),
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for k, v in data.items():
+        click.echo(f"{k.replace('_', ' '):<19} {v if v is not None else 'never'}")
+
+
+@main.command()
+@click.pass_context
+def graphs(ctx):
+    """List the named graphs with their source and triple count."""
+    from kg.namespaces import META_GRAPH
+    store = open_from(ctx)
+    counts = store.graphs()
+    sources = {}
+    if META_GRAPH in counts:
+        res = store.query("SELECT ?g ?src WHERE { ?g <http://purl.org/dc/terms/source> ?src }",
+                          default_graphs=[META_GRAPH])
+        sources = {str(r["g"]): str(r["src"]) for r in res.rows}
+    for g, n in counts.items():
+        click.echo(f"{n:>9}  {g}  {sources.get(g, '')}".rstrip())
+
+
+@main.command()
+@click.argument("graph")
+@click.pass_context
+def drop(ctx, graph):
+    """Remove a named graph (what one source brought) and re-derive entailments."""
+    from kg import gate
+    from kg.errors import NotFound
+    from kg.inference import infer as run
+    store = open_from(ctx)
+    if not store.has_graph(graph):
+        raise NotFound(f"no named graph <{graph}> in the store")
+    gate.write(store, drop=[graph])
+    run(store, changed=[graph])
+    click.echo(f"dropped <{graph}>")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

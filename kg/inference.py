@@ -1,0 +1,135 @@
+"""Materialise the entailments discovery needs, in their own named graphs.
+
+meshkg does not run a whole-graph OWL-RL closure (owlrl needs minutes at a
+thousand products). It materialises, with SPARQL rules, the part of OWL-RL
+that discovery uses, and owlrl is the reference the tests compare against:
+
+* schema graph: rdfs:subClassOf and rdfs:subPropertyOf closures
+  (OWL-RL scm-sco, scm-spo), owl:inverseOf both ways, and the SKOS concept
+  hierarchy (skos:broader/narrower inverses, skos:broaderTransitive and
+  narrowerTransitive closures: S22, S24, S25 of the SKOS reference);
+* one instance graph per source graph: types from the class hierarchy
+  (cax-sco), super-properties (prp-spo1), inverses (prp-inv1/2) and
+  symmetric properties (prp-symp).
+
+A change to one source re-derives only that source's instance graph; the
+schema graph is recomputed when the ontology or a concept scheme changes,
+and instance graphs only when the class or property hierarchy did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kg.namespaces import INFERRED_PREFIX, META_GRAPH, SCHEMA_INFERRED_GRAPH
+from kg.queries import load_query
+from kg.store.base import Store
+
+log = logging.getLogger(__name__)
+
+HIERARCHY_PREDICATES = (
+    "http://www.w3.org/2000/01/rdf-schema#subClassOf",
+    "http://www.w3.org/2000/01/rdf-schema#subPropertyOf",
+    "http://www.w3.org/2002/07/owl#inverseOf",
+)
+SCHEMA_PREDICATES = HIERARCHY_PREDICATES + (
+    "http://www.w3.org/2004/02/skos/core#broader",
+    "http://www.w3.org/2004/02/skos/core#narrower",
+)
+
+
+@dataclass
+class InferenceReport:
+    """What an inference run did."""
+
+    schema_recomputed: bool = False
+    graphs: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def triples(self) -> int:
+        """The number of inferred triples written in this run."""
+        return sum(self.graphs.values())
+
+
+def instance_graph(source: str) -> str:
+    """Return the graph that holds the entailments of one source graph."""
+    return INFERRED_PREFIX + source
+
+
+def source_graphs(store: Store) -> list[str]:
+    """Return the asserted graphs inference reads."""
+    from kg.validation import VALIDATION_GRAPH
+    return [g for g in store.graphs() if not g.startswith(INFERRED_PREFIX)
+            and g not in (META_GRAPH, VALIDATION_GRAPH)]
+
+
+def _using(graphs: Iterable[str]) -> str:
+    return "".join(f"USING <{g}>\n" for g in graphs)
+
+
+def _schema_fingerprint(store: Store) -> str:
+    res = store.query(load_query("inference_fingerprint"),
+                      default_graphs=[SCHEMA_INFERRED_GRAPH])
+    h = hashlib.sha256()
+    for r in sorted(f"{r['s']} {r['p']} {r['o']}" for r in res.rows):
+        h.update(r.encode())
+    return h.hexdigest()
+
+
+def infer_schema(store: Store, sources: list[str] | None = None) -> bool:
+    """Recompute the schema graph; return True when the class/property hierarchy changed."""
+    sources = sources if sources is not None else source_graphs(store)
+    before = _schema_fingerprint(store) if store.has_graph(SCHEMA_INFERRED_GRAPH) else ""
+    update = load_query("inference_schema").replace("#USING#", _using(sources)).replace(
+        "#TARGET#", SCHEMA_INFERRED_GRAPH)
+    store.update(update)
+    return _schema_fingerprint(store) != before
+
+
+def infer_source(store: Store, source: str) -> int:
+    """Re-derive the instance entailments of one source graph; return their count."""
+    target = instance_graph(source)
+    update = load_query("inference_instances").replace("#SOURCE#", source).replace(
+        "#TARGET#", target).replace("#SCHEMA#", SCHEMA_INFERRED_GRAPH)
+    store.update(update)
+    return store.graphs().get(target, 0)
+
+
+def _touches_schema(store: Store, graphs: Iterable[str]) -> bool:
+    for g in graphs:
+        if not store.has_graph(g):
+            return True  # a dropped source may have held schema triples
+        if store.query(load_query("inference_has_schema"), default_graphs=[g]).boolean:
+            return True
+    return False
+
+
+def infer(store: Store, changed: Iterable[str] | None = None) -> InferenceReport:
+    """Materialise entailments: everything, or only what the changed graphs affect."""
+    start = time.perf_counter()
+    report = InferenceReport()
+    sources = source_graphs(store)
+    stale = [g for g in store.graphs() if g.startswith(INFERRED_PREFIX)
+             and g != SCHEMA_INFERRED_GRAPH and g[len(INFERRED_PREFIX):] not in sources]
+    for g in stale:
+        store.drop(g)
+    if changed is None:
+        infer_schema(store, sources)
+        report.schema_recomputed = True
+        todo = sources
+    else:
+        changed = list(changed)
+        todo = [g for g in changed if g in sources]
+        if _touches_schema(store, changed) or not store.has_graph(SCHEMA_INFERRED_GRAPH):
+            report.schema_recomputed = True
+            if infer_schema(store, sources):
+                todo = sources
+    for g in todo:
+        report.graphs[g] = infer_source(store, g)
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,134 @@
+"""Load sources into the store through the gate: files, the shipped vocabularies, the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg import gate
+from kg.inference import InferenceReport, infer
+from kg.loading import Parsed, expand_paths, meta_quads, parse_file, progress
+from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, VOCAB_GRAPH_PREFIX
+from kg.store.base import Store
+from kg.validation import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY_FILE = ROOT / "ontology" / "meshkg.ttl"
+VOCAB_DIR = Path(__file__).parent / "vocab"
+DEMO_DIR = Path(__file__).parent / "demo"
+DEMO_GRAPH_PREFIX = "https://demo.meshkg.org/graph/"
+
+#: the standard vocabularies the ontology imports, shipped with the package
+VOCABULARIES = ("dprod-ontology.ttl", "dcat3.ttl", "skos-core.ttl", "prov-o.ttl",
+                "dcterms.ttl", "ODRL22.ttl", "dpv-2.3.ttl", "pd-2.3.ttl", "croissant-rai.ttl")
+
+
+@dataclass
+class LoadReport:
+    """What a load wrote: graphs with triple counts, validation and inference."""
+
+    graphs: dict[str, int] = field(default_factory=dict)
+    validation: Report | None = None
+    inference: InferenceReport | None = None
+
+    @property
+    def triples(self) -> int:
+        """Triples written in this load."""
+        return sum(self.graphs.values())
+
+
+def _previous_graphs(store: Store, source_graph: str) -> set[str]:
+    """Graphs a source brought last time (TriG/N-Quads files may bring several)."""
+    from rdflib import URIRef
+    if not store.has_graph(META_GRAPH):
+        return set()
+    res = store.query(
+        "PREFIX mesh: <https://w3id.org/meshkg/ontology#>\n"
+        "SELECT ?g ?src WHERE { ?g mesh:broughtBy ?src }",
+        bindings={"src": URIRef(source_graph)}, default_graphs=[META_GRAPH])
+    return {str(r["g"]) for r in res.rows}
+
+
+def write_parsed(store: Store, parsed: list[Parsed], *, validate: bool = True,
+                 kind: str = "file", run_inference: bool = True) -> LoadReport:
+    """Write parsed sources, each replacing what it brought before, as one gated write."""
+    import pyoxigraph as ox
+
+    from kg.namespaces import MESH
+    replace: dict[str, list] = {}
+    drop: set[str] = set()
+    meta_replace: list = []
+    for p in parsed:
+        by_graph: dict[str, list] = {g: [] for g in p.graphs}
+        for q in p.quads:
+            by_graph[q.graph_name.value].append(q)
+        replace.update(by_graph)
+        drop |= _previous_graphs(store, p.graph) - set(by_graph)
+        meta_replace += meta_quads(p, kind)
+        for g in by_graph:
+            if g != p.graph:
+                meta_replace.append(ox.Quad(ox.NamedNode(g), ox.NamedNode(str(MESH.broughtBy)),
+                                            ox.NamedNode(p.graph), ox.NamedNode(META_GRAPH)))
+    report = LoadReport(graphs={g: len(q) for g, q in replace.items()})
+    report.validation = gate.write(store, replace=replace, drop=drop, validate=validate)
+    _update_meta(store, [p.graph for p in parsed] + sorted(drop), meta_replace)
+    if run_inference:
+        report.inference = infer(store, changed=list(replace) + sorted(drop))
+    return report
+
+
+def _update_meta(store: Store, graphs: list[str], quads: list) -> None:
+    from rdflib import URIRef
+
+    from kg.store.base import term_to_sparql
+    if store.has_graph(META_GRAPH) and graphs:
+        values = " ".join(term_to_sparql(URIRef(g)) for g in graphs)
+        store.update(f"DELETE {{ GRAPH <{META_GRAPH}> {{ ?g ?p ?o }} }} WHERE {{ "
+                     f"GRAPH <{META_GRAPH}> {{ ?g ?p ?o }} VALUES ?g {{ {values} }} }}")
+    store.write_quads({}, add=quads)
+
+
+def load_files(store: Store, paths: Iterable[str | Path], *, fmt: str | None = None,
+               graph: str | None = None, validate: bool = True, max_bytes: int | None = None,
+               show_progress: bool | None = None) -> LoadReport:
+    """Parse every file first; then write them all through the gate, or nothing."""
+    files = expand_paths(paths)
+    if graph is not None and len(files) != 1:
+        from kg.errors import UsageError
+        raise UsageError("--graph names one graph: give exactly one file with it")
+    parsed = [parse_file(f, fmt, graph=graph, max_bytes=max_bytes)
+              for f in progress(files, "parsing", enabled=show_progress)]
+    return write_parsed(store, parsed, validate=validate)
+
+
+def load_vocabularies(store: Store) -> LoadReport:
+    """Load the shipped standard vocabularies and the meshkg ontology."""
+    parsed = [parse_file(VOCAB_DIR / name, graph=VOCAB_GRAPH_PREFIX + Path(name).stem)
+              for name in VOCABULARIES if (VOCAB_DIR / name).is_file()]
+    parsed.append(parse_file(ONTOLOGY_FILE, graph=ONTOLOGY_GRAPH))
+    return write_parsed(store, parsed, validate=False, kind="vocabulary",
+                        run_inference=False)
+
+
+def ensure_vocabularies(store: Store) -> None:
+    """Load the shipped vocabularies and ontology into a store that lacks them."""
+    if not store.has_graph(ONTOLOGY_GRAPH):
+        load_vocabularies(store)
+        infer(store)
+
+
+def load_demo(store: Store, *, show_progress: bool | None = None) -> LoadReport:
+    """Load vocabularies, the ontology and the demo mesh, validated, with inference."""
+    load_vocabularies(store)
+    files = sorted(DEMO_DIR.glob("*.ttl"))
+    parsed = [parse_file(f, graph=DEMO_GRAPH_PREFIX + f.stem)
+              for f in progress(files, "loading demo", enabled=show_progress)]
+    report = write_parsed(store, parsed, validate=True, kind="demo", run_inference=False)
+    report.inference = infer(store)
+    return report
+
+
+def is_empty(store: Store) -> bool:
+    """Tell whether the store holds no data product yet."""
+    return not store.ask("ASK { ?p a <https://www.omg.org/spec/DPROD/DataProduct> }")

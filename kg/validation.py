@@ -1,0 +1,434 @@
+"""SHACL validation of the asserted data, whole or per changed resource.
+
+Shapes run on asserted data only (no inference: range entailments would make
+bad links look valid). For each focus resource meshkg pulls its description
+and the context its shapes need (types with the class hierarchy, schemes,
+labels, broader chains) from the store, validates that small graph, and keeps
+the findings in the validation graph so pages and `stats` can show them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH, XSD
+
+from kg.errors import ParseError, UsageError
+from kg.namespaces import (
+    DPROD,
+    DPROD_OLD,
+    GRAPH_PREFIX,
+    INFERRED_PREFIX,
+    MESH,
+    META_GRAPH,
+    VOCAB_GRAPH_PREFIX,
+)
+from kg.queries import load_query
+from kg.store.base import Store, term_to_sparql
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHAPES_FILE = ROOT / "shapes" / "meshkg-shapes.ttl"
+DPROD_SHAPES_FILE = Path(__file__).parent / "vocab" / "dprod-shapes.ttl"
+VALIDATION_GRAPH = GRAPH_PREFIX + "validation"
+BATCH = 400
+_SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+_ENGINE_LOCK = threading.Lock()
+
+
+@dataclass
+class Finding:
+    """One validation result, as a steward reads it."""
+
+    severity: str
+    focus: str
+    path: str | None
+    shape: str | None
+    message: str
+    value: str | None = None
+    constraint: str | None = None
+
+    def to_dict(self) -> dict:
+        """Return the finding as a plain dict."""
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Report:
+    """The outcome of validating some focus resources."""
+
+    results: list[Finding] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        """True when no result is a Violation."""
+        return not any(f.severity == "Violation" for f in self.results)
+
+    def count(self, severity: str) -> int:
+        """Count the findings of one severity."""
+        return sum(1 for f in self.results if f.severity == severity)
+
+    def for_focus(self, focus: str) -> list[Finding]:
+        """Return the findings about one resource."""
+        return [f for f in self.results if f.focus == focus]
+
+    def to_json(self) -> dict:
+        """Return the report as JSON-ready data."""
+        return {"conforms": self.conforms, "checked": len(self.checked),
+                "violations": self.count("Violation"), "warnings": self.count("Warning"),
+                "infos": self.count("Info"), "results": [f.to_dict() for f in self.results]}
+
+    def to_graph(self) -> Graph:
+        """Return a standard sh:ValidationReport graph."""
+        g = Graph()
+        g.bind("sh", SH)
+        report = BNode()
+        g.add((report, RDF.type, SH.ValidationReport))
+        g.add((report, SH.conforms, Literal(self.conforms)))
+        for f in self.results:
+            r = BNode()
+            g.add((report, SH.result, r))
+            g.add((r, RDF.type, SH.ValidationResult))
+            g.add((r, SH.resultSeverity, SH[f.severity]))
+            g.add((r, SH.focusNode, _node(f.focus)))
+            g.add((r, SH.resultMessage, Literal(f.message)))
+            if f.path:
+                g.add((r, SH.resultPath, URIRef(f.path)))
+            if f.shape:
+                g.add((r, SH.sourceShape, _node(f.shape)))
+            if f.constraint:
+                g.add((r, SH.sourceConstraintComponent, URIRef(f.constraint)))
+            if f.value is not None:
+                g.add((r, SH.value, Literal(f.value)))
+        return g
+
+    def to_text(self) -> str:
+        """Return a readable table: severity, focus node, path, shape, message."""
+        if not self.results:
+            return f"Conforms: {len(self.checked)} resources checked, no findings.\n"
+        lines = []
+        for f in sorted(self.results, key=_order):
+            lines.append(f"{f.severity:<9} {f.focus}\n          path:  {f.path or '-'}\n"
+                         f"          shape: {f.shape or '-'}\n          {f.message}"
+                         + (f"\n          value: {f.value}" if f.value else ""))
+        summary = (f"{'Conforms' if self.conforms else 'Does not conform'}: "
+                   f"{self.count('Violation')} violations, {self.count('Warning')} warnings, "
+                   f"{self.count('Info')} infos in {len(self.checked)} resources checked.")
+        return "\n".join(lines) + "\n" + summary + "\n"
+
+
+def _order(f: Finding):
+    return ({"Violation": 0, "Warning": 1, "Info": 2}.get(f.severity, 3), f.focus, f.path or "")
+
+
+def _node(text: str):
+    return BNode(text[2:]) if text.startswith("_:") else URIRef(text)
+
+
+def _rewrite_dprod(data: str) -> str:
+    return data.replace(DPROD_OLD, str(DPROD))
+
+
+@lru_cache(maxsize=16)
+def _shapes_cached(paths: tuple[str, ...]) -> str:
+    g = Graph()
+    for p in paths:
+        try:
+            text = Path(p).read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise UsageError(f"no such shapes file: {p}") from exc
+        try:
+            g.parse(data=_rewrite_dprod(text), format="turtle")
+        except Exception as exc:  # rdflib raises many types for bad Turtle
+            raise ParseError(f"shapes do not parse: {exc}", source=p) from exc
+    _refuse_unsafe_shapes(g, paths)
+    return g.serialize(format="nt")
+
+
+def _refuse_unsafe_shapes(g: Graph, paths) -> None:
+    from kg.sparqlsafety import check_query
+    for q in g.objects(None, SH.select):
+        check_query(str(q), known_graphs=set)
+    for q in g.objects(None, SH.ask):
+        check_query(str(q), known_graphs=set)
+
+
+def load_shapes(extra: Sequence[str | Path] = (), *, dprod: bool = False) -> Graph:
+    """Return the shapes graph: meshkg's shapes, DPROD's if asked, and extra rule files."""
+    paths = [str(SHAPES_FILE)]
+    if dprod:
+        paths.append(str(DPROD_SHAPES_FILE))
+    paths += [str(p) for p in extra]
+    g = Graph()
+    g.parse(data=_shapes_cached(tuple(paths)), format="nt")
+    return g
+
+
+# -- the engine ---------------------------------------------------------------
+
+def validate_graph(data: Graph, shapes: Graph | None = None, *,
+                   focus: Iterable[str] | None = None) -> Report:
+    """Validate an rdflib graph (never modified) against shapes; keep only `focus` results."""
+    shapes = shapes if shapes is not None else load_shapes()
+    results = _run_engine(data, shapes)
+    keep = None if focus is None else set(focus)
+    report = Report(results=[f for f in results if keep is None or f.focus in keep])
+    report.checked = sorted(keep) if keep is not None else sorted(
+        {f.focus for f in results})
+    return report
+
+
+def _run_engine(data: Graph, shapes: Graph) -> list[Finding]:
+    engine = _engine()
+    # pySHACL mutates a shapes graph while validating (pySHACL issue 314): give
+    # each run its own copy, and the data graph is copied too so that the
+    # caller's graph is never touched.
+    data_copy = Graph()
+    for t in data:
+        data_copy.add(t)
+    shapes_copy = Graph()
+    for t in shapes:
+        shapes_copy.add(t)
+    with _ENGINE_LOCK:
+        conforms, report_graph, _ = engine(
+            data_copy, shacl_graph=shapes_copy, inference="none", advanced=True,
+            allow_warnings=True, allow_infos=True, do_owl_imports=False)
+    return _findings(report_graph)
+
+
+def _engine():
+    import os
+    choice = os.environ.get("MESHKG_SHACL_ENGINE", "turbo")
+    if choice == "turbo":
+        try:
+            import pyshacl_turbo
+            return pyshacl_turbo.validate
+        except ImportError:
+            log.info("pyshacl-turbo not installed; using pyshacl")
+    import pyshacl
+    return pyshacl.validate
+
+
+def _findings(report: Graph) -> list[Finding]:
+    out = []
+    for r in report.subjects(RDF.type, SH.ValidationResult):
+        sev = report.value(r, SH.resultSeverity)
+        focus = report.value(r, SH.focusNode)
+        path = report.value(r, SH.resultPath)
+        shape = report.value(r, SH.sourceShape)
+        msg = report.value(r, SH.resultMessage)
+        value = report.value(r, SH.value)
+        comp = report.value(r, SH.sourceConstraintComponent)
+        out.append(Finding(
+            severity=_SEVERITY.get(sev, str(sev)),
+            focus=_text(focus),
+            path=str(path) if isinstance(path, URIRef) else (None if path is None
+                                                              else "(complex path)"),
+            shape=_text(shape) if shape is not None else None,
+            message=str(msg) if msg is not None else _default_message(comp),
+            value=None if value is None else str(value),
+            constraint=None if comp is None else str(comp)))
+    return out
+
+
+def _text(t) -> str:
+    return f"_:{t}" if isinstance(t, BNode) else str(t)
+
+
+def _default_message(comp) -> str:
+    return f"fails {str(comp).rsplit('#', 1)[-1]}" if comp else "fails a constraint"
+
+
+# -- pulling views from a store --------------------------------------------------
+
+def asserted_graphs(store: Store, *, exclude: Iterable[str] = ()) -> list[str]:
+    """Return the graphs holding asserted data (not inferred, meta or validation)."""
+    skip = set(exclude)
+    return [g for g in store.graphs()
+            if g not in skip and not g.startswith(INFERRED_PREFIX)
+            and g not in (META_GRAPH, VALIDATION_GRAPH)]
+
+
+def _values(var: str, iris: Iterable[str]) -> str:
+    body = " ".join(term_to_sparql(URIRef(i)) for i in iris)
+    return f"VALUES ?{var} {{ {body} }}"
+
+
+def describe(store: Store, focus: Sequence[str], *, graphs: list[str] | None = None) -> Graph:
+    """Pull the description of focus resources plus the context shapes need."""
+    if graphs is None:
+        graphs = asserted_graphs(store)
+    q = load_query("validation_describe").replace("#VALUES#", _values("focus", focus))
+    g = store.query(q, default_graphs=graphs).graph()
+    objects = {str(o) for o in g.objects() if isinstance(o, URIRef)}
+    objects |= {str(p) for p in g.predicates()} - {str(RDF.type)}
+    objects |= set(focus)
+    objects = sorted(objects)
+    for i in range(0, len(objects), 500):
+        q = load_query("validation_context").replace("#VALUES#",
+                                                     _values("r", objects[i:i + 500]))
+        for t in store.query(q, default_graphs=graphs).triples:
+            g.add(t)
+    return g
+
+
+def target_classes(shapes: Graph) -> tuple[set[str], set[str]]:
+    """Return the classes and subjects-of predicates the shapes target."""
+    classes = {str(c) for c in shapes.objects(None, SH.targetClass)}
+    classes |= {str(s) for s in shapes.subjects(RDF.type, SH.NodeShape)
+                if (s, RDF.type, RDFS.Class) in shapes}
+    preds = {str(p) for p in shapes.objects(None, SH.targetSubjectsOf)}
+    return classes, preds
+
+
+_TOP_LEVEL = [str(DPROD.DataProduct), "http://www.w3.org/2004/02/skos/core#Concept",
+              str(MESH.ConceptRelation), str(MESH.DataDomain)]
+
+
+def focus_resources(store: Store, *, graphs: list[str] | None = None) -> list[str]:
+    """Return every resource validation starts from: products, concepts, relations, domains,
+    and any other targeted resource that no product owns."""
+    if graphs is None:
+        graphs = asserted_graphs(store)
+    graphs = [g for g in graphs if not g.startswith(VOCAB_GRAPH_PREFIX)]
+    if not graphs:
+        return []
+    q = load_query("validation_focus").replace("#VALUES#", _values("class", _TOP_LEVEL))
+    return sorted({str(r["s"]) for r in store.query(q, default_graphs=graphs).rows
+                   if isinstance(r["s"], URIRef)})
+
+
+def validate_store(store: Store, resources: Sequence[str] | None = None, *,
+                   shapes: Graph | None = None, save: bool = True,
+                   graphs: list[str] | None = None) -> Report:
+    """Validate the given resources (default: all) in batches and keep the findings."""
+    shapes = shapes if shapes is not None else load_shapes()
+    if graphs is None:
+        graphs = asserted_graphs(store)
+    todo = list(resources) if resources is not None else focus_resources(store, graphs=graphs)
+    report = Report()
+    for i in range(0, len(todo), BATCH):
+        batch = todo[i:i + BATCH]
+        data = describe(store, batch, graphs=graphs)
+        described = {str(s) for s in data.subjects() if isinstance(s, URIRef)}
+        part = validate_graph(data, shapes, focus=described | set(batch))
+        report.results += part.results
+        report.checked += batch
+    if save:
+        save_report(store, report, full=resources is None)
+    return report
+
+
+# -- keeping results ----------------------------------------------------------------
+
+def _status_iri(focus: str) -> str:
+    return "urn:meshkg:validation:" + hashlib.sha1(focus.encode("utf-8")).hexdigest()
+
+
+def save_report(store: Store, report: Report, *, full: bool = False) -> None:
+    """Store per-resource status and findings in the validation graph."""
+    import pyoxigraph as ox
+    g = ox.NamedNode(VALIDATION_GRAPH)
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    dt = ox.NamedNode(str(XSD.dateTime))
+    integer = ox.NamedNode(str(XSD.integer))
+    quads = []
+    by_focus: dict[str, list[Finding]] = {f: [] for f in report.checked}
+    for f in report.results:
+        by_focus.setdefault(f.focus, []).append(f)
+
+    def q(s, p, o):
+        quads.append(ox.Quad(s, ox.NamedNode(str(p)), o, g))
+
+    for focus, findings in by_focus.items():
+        if focus.startswith("_:"):
+            continue
+        st = ox.NamedNode(_status_iri(focus))
+        q(st, MESH.focus, ox.NamedNode(focus))
+        q(st, MESH.checkedAt, ox.Literal(now, datatype=dt))
+        for sev in ("Violation", "Warning", "Info"):
+            n = sum(1 for f in findings if f.severity == sev)
+            q(st, MESH[sev.lower() + "Count"], ox.Literal(str(n), datatype=integer))
+        for f in findings:
+            r = ox.BlankNode()
+            q(st, MESH.finding, r)
+            q(r, SH.resultSeverity, ox.NamedNode(str(SH[f.severity])))
+            q(r, SH.resultMessage, ox.Literal(f.message))
+            if f.path:
+                q(r, SH.resultPath, ox.NamedNode(f.path))
+            if f.shape and not f.shape.startswith("_:"):
+                q(r, SH.sourceShape, ox.NamedNode(f.shape))
+            if f.value is not None:
+                q(r, SH.value, ox.Literal(f.value))
+            if not f.focus.startswith("_:"):
+                q(r, SH.focusNode, ox.NamedNode(f.focus))
+    if full:
+        store.write_quads({VALIDATION_GRAPH: quads})
+        return
+    keep = _kept_status(store, set(by_focus))
+    store.write_quads({VALIDATION_GRAPH: keep + quads})
+
+
+def _kept_status(store: Store, replaced: set[str]) -> list:
+    """Return the stored status quads of resources not re-validated now."""
+    import pyoxigraph as ox
+
+    from kg.loading import parse_bytes
+    if not store.has_graph(VALIDATION_GRAPH):
+        return []
+    data = store.dump(VALIDATION_GRAPH, "ntriples")
+    parsed = parse_bytes(data, "ntriples", source="validation graph", graph=VALIDATION_GRAPH) \
+        if data.strip() else None
+    if parsed is None:
+        return []
+    drop = {_status_iri(f) for f in replaced}
+    dropped_nodes: set = set()
+    for q in parsed.quads:
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value in drop \
+                and q.predicate.value == str(MESH.finding):
+            dropped_nodes.add(q.object)
+    return [q for q in parsed.quads
+            if not (isinstance(q.subject, ox.NamedNode) and q.subject.value in drop)
+            and q.subject not in dropped_nodes]
+
+
+def product_status(store: Store) -> dict[str, dict]:
+    """Return the last validation status of each checked resource."""
+    res = store.query(load_query("validation_status"), default_graphs=[VALIDATION_GRAPH]) \
+        if store.has_graph(VALIDATION_GRAPH) else None
+    out: dict[str, dict] = {}
+    for r in res.rows if res else ():
+        out[str(r["focus"])] = {
+            "conforms": int(r["violations"]) == 0,
+            "violations": int(r["violations"]), "warnings": int(r["warnings"]),
+            "infos": int(r["infos"]), "checked_at": str(r["checked"])}
+    return out
+
+
+def stored_findings(store: Store, focus: str) -> list[Finding]:
+    """Return the stored findings about one resource."""
+    if not store.has_graph(VALIDATION_GRAPH):
+        return []
+    res = store.query(load_query("validation_findings"), bindings={"focus": URIRef(focus)},
+                      default_graphs=[VALIDATION_GRAPH])
+    return [Finding(severity=str(r["severity"]).rsplit("#", 1)[-1], focus=focus,
+                    path=str(r["path"]) if "path" in r else None,
+                    shape=str(r["shape"]) if "shape" in r else None,
+                    message=str(r["message"]),
+                    value=str(r["value"]) if "value" in r else None) for r in res.rows]
+
+
+def report_json(report: Report) -> str:
+    """Return a report as indented JSON text."""
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False)
