@@ -111,9 +111,11 @@ class OxigraphStore(Store):
               named_graphs: Iterable[str] | None = None,
               timeout: float | None = None, max_rows: int | None = None) -> Result:
         check_query(sparql, known_graphs=self._known_graphs)
+        from kg.store.sandbox import declared_dataset, sandbox_for
+        if default_graphs is None and named_graphs is None:
+            default_graphs, named_graphs = declared_dataset(sparql) or (None, None)
         if timeout is not None and self.path is not None:
             # pyoxigraph cannot be interrupted: run budgeted queries in killable workers
-            from kg.store.sandbox import sandbox_for
             return sandbox_for(self).query(
                 self, sparql, bindings=bindings, default_graphs=default_graphs,
                 named_graphs=named_graphs, timeout=timeout, max_rows=max_rows)

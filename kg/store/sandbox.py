@@ -332,6 +332,28 @@ def _result(p: dict) -> Result:
     return Result("graph", triples=triples, truncated=p["truncated"])
 
 
+def declared_dataset(sparql: str) -> tuple[list[str], list[str]] | None:
+    """Return the FROM and FROM NAMED graphs a query declares, or None if it declares none.
+
+    The store answers over the union of its graphs by default; pyoxigraph's
+    union switch would also override a query's own FROM clauses, so queries
+    that declare a dataset get it passed explicitly instead (SPARQL 1.1 §13.2).
+    """
+    from kg.sparqlsafety import tokens
+    toks = list(tokens(sparql))
+    default, named, seen = [], [], False
+    for i, (kind, tok, _) in enumerate(toks):
+        if kind != "word" or tok.upper() != "FROM":
+            continue
+        seen = True
+        j = i + 1
+        is_named = j < len(toks) and toks[j][1].upper() == "NAMED"
+        j += is_named
+        if j < len(toks) and toks[j][0] == "iri":
+            (named if is_named else default).append(toks[j][1][1:-1])
+    return (default, named) if seen else None
+
+
 def default_workers() -> int:
     """Return the pool size: two at least, so one runaway never blocks the rest."""
     return max(2, min(4, os.cpu_count() or 2))
