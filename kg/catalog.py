@@ -216,6 +216,7 @@ class Product:
     contacts: list[dict]
     sensitivity: list[Ref]
     validation: dict | None
+    findings: list
     lineage: Lineage
     ports: list[Port]
     links: list[Ref]
@@ -384,6 +385,32 @@ def scheme(store: Store, iri: str, lang: str = "en") -> Scheme:
     raise NotFound(f"no concept scheme <{iri}> in the store")
 
 
+def scheme_size(store: Store, iri: str) -> int:
+    """Count the concepts of one scheme."""
+    res, _ = _run(store, "catalog_scheme_size", {"scheme": _iri(iri)})
+    return sum(int(r["concepts"]) for r in res.rows)
+
+
+def ancestors(store: Store, iri: str) -> list[str]:
+    """List every broader concept of a concept, transitively."""
+    res, _ = _run(store, "catalog_ancestors", {"concept": _iri(iri)})
+    return sorted({str(r["ancestor"]) for r in res.rows})
+
+
+def search_in_scheme(store: Store, scheme_iri: str, q: str, lang: str = "en") -> Listing:
+    """List the concepts of one scheme whose labels contain the text, with the match."""
+    q = _norm_query(q)
+    res, ran = _run(store, "catalog_scheme_search",
+                    {"scheme": _iri(scheme_iri), "q": Literal(q.lower())})
+    labels, matched = _Labels(lang), defaultdict(set)
+    for row in res.rows:
+        labels.add(row["concept"], row.get("label"))
+        matched[str(row["concept"])].add(str(row["matched"]))
+    items = [(labels.ref(c), sorted(m)) for c, m in matched.items()]
+    items.sort(key=lambda x: (x[0].label.lower() != q.lower(), x[0].label.lower()))
+    return Listing(items, ran)
+
+
 def children(store: Store, iri: str, lang: str = "en") -> Listing:
     """List the narrower concepts of one concept (one level, for a lazy tree)."""
     res, ran = _run(store, "catalog_children", {"parent": _iri(iri)})
@@ -404,22 +431,27 @@ def recent_products(store: Store, lang: str = "en") -> Listing:
     return Listing(items, ran)
 
 
-def validation_summary(store: Store) -> dict | None:
-    """Count products that pass validation, or None when validation is not available."""
+def validation_summary(store: Store) -> dict:
+    """Count the data products that pass validation, of those checked and of all."""
     status = validation_status(store)
-    if status is None:
-        return None
-    passing = sum(1 for s in status.values() if s.get("conforms"))
-    return {"passing": passing, "checked": len(status)}
+    cards = product_cards(store).items
+    checked = [status[p] for p in cards if p in status]
+    passing = sum(1 for s in checked if s.get("conforms"))
+    return {"passing": passing, "checked": len(checked), "products": len(cards)}
 
 
-def validation_status(store: Store) -> dict[str, dict] | None:
-    """Return kg.validation's per-product status, or None when it is not installed."""
-    try:
-        from kg.validation import product_status
-    except ImportError:
-        return None
+def validation_status(store: Store) -> dict[str, dict]:
+    """Return the last stored validation status of each checked resource."""
+    from kg.validation import product_status
     return product_status(store)
+
+
+def validation_findings(store: Store, iri: str) -> list:
+    """Return the stored validation findings about one resource, violations first."""
+    from kg.validation import stored_findings
+    order = {"Violation": 0, "Warning": 1, "Info": 2}
+    found = stored_findings(store, str(_iri(iri)))
+    return sorted(found, key=lambda f: (order.get(f.severity, 3), f.path or "", f.message))
 
 
 # --------------------------------------------------------------------------- concepts
@@ -653,7 +685,8 @@ def product(store: Store, iri: str, lang: str = "en") -> Product:
         owners=owners,
         contacts=contacts,
         sensitivity=refs(DPROD.informationSensitivityClassification),
-        validation=(status or {}).get(str(node)) if status is not None else None,
+        validation=status.get(str(node)),
+        findings=validation_findings(store, str(node)) if str(node) in status else [],
         lineage=lin,
         ports=_ports(fields_res.rows, lang),
         links=links,
@@ -693,13 +726,26 @@ def _contacts(rows: list[dict], lang: str) -> tuple[list[dict], list[dict]]:
     return owners, contacts
 
 
-def _policies(store: Store, node: URIRef, lang: str) -> tuple[list[Policy], Ran]:
-    from kg.policies import describe_policy
+def policy(store: Store, iri: str, lang: str = "en") -> Listing:
+    """Return one policy in plain words (as a one-item listing), or an empty listing."""
+    node = _iri(iri)
+    res, ran = _run(store, "catalog_product_policy", {"policy": node})
+    return Listing(_describe(res.graph(), [node], lang), ran)
 
+
+def _policies(store: Store, node: URIRef, lang: str) -> tuple[list[Policy], Ran]:
     res, ran = _run(store, "catalog_product_policy", {"product": node})
     graph = res.graph()
+    return _describe(graph, sorted(set(graph.objects(node, ODRL.hasPolicy)), key=str), lang), ran
+
+
+def _describe(graph, policies: list[Node], lang: str) -> list[Policy]:
+    from kg.policies import describe_policy
+
     out = []
-    for policy in sorted(set(graph.objects(node, ODRL.hasPolicy)), key=str):
+    for policy in policies:
+        if (None, ODRL.hasPolicy, policy) not in graph:
+            continue
         try:
             sentences = describe_policy(graph, policy)
         except UsageError as exc:
@@ -707,7 +753,7 @@ def _policies(store: Store, node: URIRef, lang: str) -> tuple[list[Policy], Ran]
         label = pick(graph.objects(policy, RDFS.label), lang)
         out.append(Policy(Ref(_name(policy), str(label) if label else local_name(str(policy))),
                           sentences))
-    return out, ran
+    return out
 
 
 def _ports(rows: list[dict], lang: str) -> list[Port]:
@@ -834,14 +880,15 @@ def search(store: Store, q: str, lang: str = "en",
 
     hits: dict[str, Hit] = {}
 
+    why: dict[str, dict[str, int]] = defaultdict(dict)
+
     def add(iri: str, score: int, reason: str) -> None:
         if iri not in cards:
             return
         hit = hits.setdefault(iri, Hit("product", iri, cards[iri].label, score, [],
                                        cards[iri]))
         hit.score = max(hit.score, score)
-        if reason not in hit.reasons:
-            hit.reasons.append(reason)
+        why[iri][reason] = max(score, why[iri].get(reason, score))
 
     for chit in sorted(concept_hits.values(), key=lambda h: -h.score):
         about = products_about(store, chit.iri, lang)
@@ -856,6 +903,8 @@ def search(store: Store, q: str, lang: str = "en",
         score, reason = _product_score(q, row["how"], row["matched"])
         add(iri, score, reason)
 
+    for iri, hit in hits.items():
+        hit.reasons = sorted(why[iri], key=lambda r: (-why[iri][r], r))
     results = [h for h in hits.values() if _passes(h.card, filters)]
     results.sort(key=lambda h: (-h.score, h.label.lower()))
     concepts = sorted(concept_hits.values(), key=lambda h: (-h.score, h.label.lower()))
