@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Start or stop the SPARQL servers the integration tests run against.
+#
+#   bash .ci/servers.sh start DIR   # Virtuoso + Oxigraph server, every file under DIR;
+#                                   # writes DIR/env (export lines) for `source`
+#   bash .ci/servers.sh stop DIR    # stop what `start DIR` started (by pid)
+#
+# Ports (loopback only) can be moved with VIRTUOSO_SQL_PORT, VIRTUOSO_HTTP_PORT and
+# OXIGRAPH_PORT, e.g. when another checkout runs its servers on the same machine.
+# Needs: virtuoso-opensource-7-bin (apt) and the `oxigraph` command (pip install oxigraph).
+set -euo pipefail
+
+cmd=${1:?usage: servers.sh start|stop DIR}
+dir=${2:?usage: servers.sh start|stop DIR}
+sql_port=${VIRTUOSO_SQL_PORT:-1111}
+http_port=${VIRTUOSO_HTTP_PORT:-8890}
+ox_port=${OXIGRAPH_PORT:-7878}
+
+wait_http() {  # URL SECONDS NAME LOG
+    local url=$1 secs=$2 name=$3 log=$4 i
+    for ((i = 0; i < secs * 4; i++)); do
+        if python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+            "$url" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.25
+    done
+    echo "servers.sh: $name did not answer $url within ${secs}s; last log lines:" >&2
+    tail -n 30 "$log" >&2 || true
+    return 1
+}
+
+start_virtuoso() {
+    local vdir=$dir/virtuoso
+    mkdir -p "$vdir"
+    # ResultSetMaxRows is the row cap at which Virtuoso answers 206 with a truncated
+    # result; meshkg treats that as an error, and tests/kg/test_remote.py pins it.
+    cat >"$vdir/virtuoso.ini" <<EOF
+[Database]
+DatabaseFile = $vdir/virtuoso.db
+ErrorLogFile = $vdir/virtuoso.log
+LockFile = $vdir/virtuoso.lck
+TransactionFile = $vdir/virtuoso.trx
+xa_persistent_file = $vdir/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = $vdir/virtuoso-temp.db
+TransactionFile = $vdir/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:$sql_port
+ServerThreads = 10
+CheckpointInterval = 60
+NumberOfBuffers = 20000
+MaxDirtyBuffers = 15000
+DirsAllowed = ., $vdir
+MaxQueryMem = 200M
+VADInstallDir = $vdir
+
+[HTTPServer]
+ServerPort = 127.0.0.1:$http_port
+ServerRoot = $vdir
+ServerThreads = 10
+MaxClientConnections = 10
+KeepAliveTimeout = 10
+MaxKeepAlives = 10
+EnabledDavVSP = 0
+
+[SPARQL]
+ResultSetMaxRows = 50000
+MaxQueryExecutionTime = 60
+MaxQueryCostEstimationTime = 0
+DefaultQuery = ASK {}
+EOF
+    (cd "$vdir" && exec virtuoso-t +foreground +configfile "$vdir/virtuoso.ini" \
+        >"$vdir/stdout.log" 2>&1) &
+    echo $! >"$dir/virtuoso.pid"
+    wait_http "http://127.0.0.1:$http_port/sparql?query=ASK%7B%7D" 180 Virtuoso \
+        "$vdir/virtuoso.log"
+    # Anonymous SPARQL Update and Graph Store Protocol writes (loopback only): the
+    # SPARQL account needs SPARQL_UPDATE, and "nobody" needs write rights on graphs.
+    isql-vt "127.0.0.1:$sql_port" dba dba exec="GRANT SPARQL_UPDATE TO \"SPARQL\";
+        DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);
+        checkpoint;" >"$vdir/isql.log" 2>&1 || {
+        echo "servers.sh: isql-vt failed:" >&2
+        cat "$vdir/isql.log" >&2
+        return 1
+    }
+}
+
+start_oxigraph() {
+    local odir=$dir/oxigraph
+    mkdir -p "$odir/data"
+    oxigraph serve --location "$odir/data" --bind "127.0.0.1:$ox_port" \
+        >"$odir/stdout.log" 2>&1 &
+    echo $! >"$dir/oxigraph.pid"
+    wait_http "http://127.0.0.1:$ox_port/query?query=ASK%7B%7D" 60 Oxigraph "$odir/stdout.log"
+}
+
+stop_pid() {  # NAME
+    local f=$dir/$1.pid pid i
+    [[ -f $f ]] || return 0
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        for ((i = 0; i < 40; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.25
+        done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$f"
+}
+
+case $cmd in
+start)
+    mkdir -p "$dir"
+    start_virtuoso
+    start_oxigraph
+    cat >"$dir/env" <<EOF
+export MESHKG_TEST_VIRTUOSO=http://127.0.0.1:$http_port/sparql
+export MESHKG_TEST_VIRTUOSO_GSP=http://127.0.0.1:$http_port/sparql-graph-crud
+export MESHKG_TEST_OXIGRAPH=http://127.0.0.1:$ox_port/query
+export MESHKG_TEST_OXIGRAPH_UPDATE=http://127.0.0.1:$ox_port/update
+export MESHKG_TEST_OXIGRAPH_GSP=http://127.0.0.1:$ox_port/store
+EOF
+    echo "servers.sh: Virtuoso on :$http_port, Oxigraph on :$ox_port (env in $dir/env)"
+    ;;
+stop)
+    stop_pid oxigraph
+    stop_pid virtuoso
+    ;;
+*)
+    echo "usage: servers.sh start|stop DIR" >&2
+    exit 2
+    ;;
+esac

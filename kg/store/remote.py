@@ -1,0 +1,662 @@
+"""The remote store: a SPARQL 1.1 server over the Protocol and the Graph Store Protocol.
+
+Queries and updates are pushed down whole; bulk writes go by Graph Store Protocol
+chunks (or SPARQL Update chunks) and never triple by triple. The default graph of
+a query is the union of all named graphs, as in the embedded store; each server
+gets there its own way (see `DIALECTS` and docs/remote.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+import requests
+from rdflib import BNode, Literal, URIRef
+
+from kg.errors import (
+    QuerySyntaxError,
+    QueryTimeout,
+    RemoteTimeout,
+    ResultTooLarge,
+    StoreError,
+    UsageError,
+)
+from kg.formats import rdf_format
+from kg.namespaces import GRAPH_PREFIX
+from kg.sparqlsafety import check_query, check_update, tokens
+from kg.store.base import Result, Store, Term
+from kg.store.oxigraph import to_rdflib
+
+log = logging.getLogger(__name__)
+
+STAGING_PREFIX = GRAPH_PREFIX + "staging:"
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_JSON_RESULTS = "application/sparql-results+json"
+_NTRIPLES = "application/n-triples"
+_FORM = "application/x-www-form-urlencoded; charset=utf-8"
+_CONNECT_TIMEOUT = 5.0
+
+#: How each server is made to read the default graph as the union of all named graphs.
+DIALECTS = ("virtuoso", "oxigraph", "fuseki", "generic")
+
+# Graphs a fresh Virtuoso holds for itself: never listed, dumped, migrated or dropped,
+# and excluded from the default and named graphs of every query.
+VIRTUOSO_SYSTEM_GRAPHS = (
+    "http://www.openlinksw.com/schemas/virtrdf#",
+    "http://www.w3.org/ns/ldp#",
+    "http://www.w3.org/2002/07/owl#",
+    "http://localuriqaserver/sparql",
+    "urn:activitystreams-owl:map",
+    "urn:core:services:sparql",
+)
+
+# Virtuoso's SPARQL compiler runs out of parser memory near 5,000 triples in one
+# INSERT DATA, so updates carry at most this many triples per operation.
+_TRIPLES_PER_OP = 2_000
+
+
+class _Bearer(requests.auth.AuthBase):
+    def __init__(self, token: str):
+        self.token = token
+
+    def __call__(self, r):
+        r.headers["Authorization"] = f"Bearer {self.token}"
+        return r
+
+
+class RemoteStore(Store):
+    """A SPARQL 1.1 server: query, update and (optionally) Graph Store Protocol endpoints."""
+
+    kind = "sparql"
+
+    def __init__(self, query_url: str, *, update_url: str | None = None,
+                 gsp_url: str | None = None, auth: requests.auth.AuthBase | None = None,
+                 timeout: float = 30.0, dialect: str | None = None,
+                 inline_limit: int = 10_000, gsp_chunk: int = 50_000,
+                 page_rows: int = 10_000, system_graphs: Iterable[str] = ()):
+        super().__init__()
+        if dialect is not None and dialect not in DIALECTS:
+            raise UsageError(f"unknown SPARQL server dialect {dialect!r}; "
+                             f"known: {', '.join(DIALECTS)}")
+        self.query_url = query_url
+        self.update_url = update_url or query_url
+        self.gsp_url = gsp_url
+        self.timeout = timeout
+        self.inline_limit = inline_limit
+        self.gsp_chunk = gsp_chunk
+        self.page_rows = page_rows
+        self._dialect = dialect
+        self._extra_system = tuple(system_graphs)
+        self._session = requests.Session()
+        self._session.auth = auth
+
+    @classmethod
+    def from_settings(cls, settings) -> RemoteStore:
+        """Open the server named by `settings.store` (`sparql+http(s)://…[#dialect]`)."""
+        url = settings.store.removeprefix("sparql+")
+        url, _, dialect = url.partition("#")
+        auth = None
+        if settings.remote_auth == "bearer":
+            if settings.remote_token:
+                auth = _Bearer(settings.remote_token)
+        elif settings.remote_user is not None:
+            kinds = {"basic": requests.auth.HTTPBasicAuth, "digest": requests.auth.HTTPDigestAuth}
+            if settings.remote_auth not in kinds:
+                raise UsageError(f"remote_auth must be basic, digest or bearer, "
+                                 f"not {settings.remote_auth!r}")
+            auth = kinds[settings.remote_auth](settings.remote_user,
+                                               settings.remote_password or "")
+        return cls(url, update_url=settings.update_url, gsp_url=settings.gsp_url, auth=auth,
+                   timeout=settings.remote_timeout, dialect=dialect.removeprefix("dialect=")
+                   or None)
+
+    # -- HTTP ---------------------------------------------------------------
+    def _send(self, method: str, url: str, *, timeout: float | None = None,
+              budget: bool = False, **kw) -> requests.Response:
+        """Send one request and read the whole answer before the deadline."""
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        slow = QueryTimeout if budget and limit < self.timeout else RemoteTimeout
+        start = time.monotonic()
+        try:
+            resp = self._session.request(method, url, timeout=(min(_CONNECT_TIMEOUT, limit),
+                                                                limit),
+                                         stream=True, **kw)
+            chunks = []
+            for chunk in resp.iter_content(1 << 16):
+                chunks.append(chunk)
+                if time.monotonic() - start > limit:
+                    resp.close()
+                    raise slow(f"{_host(url)} did not answer within {limit:g} s")
+            resp._content = b"".join(chunks)
+        except requests.exceptions.ConnectTimeout as exc:
+            raise StoreError(f"cannot connect to the SPARQL server {_host(url)} "
+                             f"within {min(_CONNECT_TIMEOUT, limit):g} s") from exc
+        except requests.exceptions.RequestException as exc:
+            if (isinstance(exc, requests.exceptions.ReadTimeout)
+                    or time.monotonic() - start >= limit):
+                raise slow(f"{_host(url)} did not answer within {limit:g} s") from exc
+            raise StoreError(f"cannot reach the SPARQL server {_host(url)}: "
+                             f"{_reason(exc)}") from exc
+        self._check_status(resp, url)
+        return resp
+
+    def _check_status(self, resp: requests.Response, url: str) -> None:
+        if resp.status_code == 206:
+            # Virtuoso's "anytime" answer: a partial result at a time or row limit.
+            raise ResultTooLarge(f"{_host(url)} answered with a partial result (206): its "
+                                 "row or time limit was reached; narrow the query or add "
+                                 "LIMIT")
+        if resp.status_code < 300:
+            return
+        text = _server_text(resp)
+        if resp.status_code == 400:
+            raise QuerySyntaxError(f"the SPARQL server refused the request: {text}")
+        if resp.status_code in (401, 403):
+            raise StoreError(f"{_host(url)} refused the credentials "
+                             f"({resp.status_code}): {text}")
+        raise StoreError(f"{_host(url)} failed ({resp.status_code}): {text}")
+
+    @property
+    def dialect(self) -> str:
+        """The server family, from the setting or from the Server header of one request."""
+        if self._dialect is None:
+            resp = self._send("GET", self.query_url, params={"query": "ASK {}"},
+                              headers={"Accept": _JSON_RESULTS})
+            server = resp.headers.get("Server", "").lower()
+            if "virtuoso" in server:
+                self._dialect = "virtuoso"
+            elif "oxigraph" in server:
+                self._dialect = "oxigraph"
+            elif "fuseki" in server or "Fuseki-Request-Id" in resp.headers:
+                self._dialect = "fuseki"
+            else:
+                self._dialect = "generic"
+        return self._dialect
+
+    def _system_graphs(self) -> tuple[str, ...]:
+        if self.dialect != "virtuoso":
+            return self._extra_system
+        parts = urlsplit(self.query_url)
+        return (VIRTUOSO_SYSTEM_GRAPHS + self._extra_system
+                + (f"{parts.scheme}://{parts.netloc}/sparql",))
+
+    def _hidden(self, graph: str) -> bool:
+        if graph.startswith(STAGING_PREFIX) or graph in self._system_graphs():
+            return True
+        return self.dialect == "virtuoso" and graph.startswith("http://www.openlinksw.com/")
+
+    # -- reading -------------------------------------------------------------
+    def _post_query(self, text: str, form: str, *, dataset: Sequence[tuple[str, str]] = (),
+                    timeout: float | None = None, budget: bool = False):
+        accept = _NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else _JSON_RESULTS
+        # Form-encoded POST: Virtuoso never answers a direct application/sparql-query POST.
+        body = [("query", text), *dataset]
+        return self._send("POST", self.query_url, data=_form(body), timeout=timeout,
+                          budget=budget, headers={"Accept": accept, "Content-Type": _FORM})
+
+    def _dataset(self, sparql: str, default_graphs, named_graphs) -> list[tuple[str, str]]:
+        """Protocol parameters that make the default graph the union of meshkg's graphs."""
+        if default_graphs is None and named_graphs is None and _has_dataset_clause(sparql):
+            return []  # the query names its own dataset
+        params: list[tuple[str, str]] = []
+        listed = self.dialect in ("virtuoso", "generic")
+        if listed:
+            # Virtuoso's own union also holds its system graphs (and its
+            # input:*-graph-exclude pragmas empty the named graphs), so both the default
+            # and the named graphs are listed: a SPARQL dataset names both or loses one.
+            visible = self._graph_names() or [STAGING_PREFIX + "none"]
+        if default_graphs is not None:
+            params += [("default-graph-uri", g) for g in default_graphs]
+        elif self.dialect == "oxigraph":
+            params.append(("union-default-graph", ""))
+        elif self.dialect == "fuseki":
+            params.append(("default-graph-uri", "urn:x-arq:UnionGraph"))
+        else:
+            params += [("default-graph-uri", g) for g in visible]
+        if named_graphs is not None:
+            params += [("named-graph-uri", g) for g in named_graphs]
+        elif listed:
+            params += [("named-graph-uri", g) for g in visible]
+        return params
+
+    def _graph_names(self) -> list[str]:
+        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(str(r["g"]) for r in rows
+                      if isinstance(r.get("g"), URIRef) and not self._hidden(str(r["g"])))
+
+    def query(self, sparql: str, *, bindings: Mapping[str, Term] | None = None,
+              default_graphs: Iterable[str] | None = None,
+              named_graphs: Iterable[str] | None = None,
+              timeout: float | None = None, max_rows: int | None = None) -> Result:
+        check_query(sparql, known_graphs=lambda: set(self.graphs()))
+        form = query_form(sparql)
+        text = inject_values(sparql, bindings)
+        with self.lock.read():
+            dataset = self._dataset(sparql, default_graphs, named_graphs)
+            resp = self._post_query(text, form, dataset=dataset, timeout=timeout, budget=True)
+        capped = resp.headers.get("X-SPARQL-MaxRows")
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            triples = _parse_ntriples(resp.content)
+            return Result("graph", triples=_cap(triples, max_rows, capped),
+                          truncated=max_rows is not None and len(triples) > max_rows)
+        data = _parse_json(resp.content)
+        if "boolean" in data:
+            return Result("ask", boolean=bool(data["boolean"]))
+        names = data.get("head", {}).get("vars", [])
+        bindings_ = data.get("results", {}).get("bindings", [])
+        if form == "ASK" and names == ["__ASK_RETVAL"]:
+            # Virtuoso answers ASK in JSON as one row (true) or none (false).
+            return Result("ask", boolean=any(b.get("__ASK_RETVAL", {}).get("value") != "0"
+                                             for b in bindings_))
+        rows = [{k: _json_term(v) for k, v in b.items()} for b in bindings_]
+        return Result("select", vars=names, rows=_cap(rows, max_rows, capped),
+                      truncated=max_rows is not None and len(rows) > max_rows)
+
+    def _select(self, text: str) -> list[dict[str, Term]]:
+        resp = self._post_query(text, "SELECT")
+        if resp.headers.get("X-SPARQL-MaxRows"):
+            raise ResultTooLarge(f"{_host(self.query_url)} cut an internal query at its row "
+                                 f"limit of {resp.headers['X-SPARQL-MaxRows']}")
+        data = _parse_json(resp.content)
+        return [{k: _json_term(v) for k, v in b.items()}
+                for b in data.get("results", {}).get("bindings", [])]
+
+    def graphs(self) -> dict[str, int]:
+        rows = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                            "GROUP BY ?g")
+        out = {str(r["g"]): int(r["n"]) for r in rows if isinstance(r.get("g"), URIRef)}
+        return {g: out[g] for g in sorted(out) if not self._hidden(g)}
+
+    def has_graph(self, graph: str) -> bool:
+        resp = self._post_query(f"ASK {{ GRAPH {_iri(graph)} {{ ?s ?p ?o }} }}", "ASK")
+        data = _parse_json(resp.content)
+        if "boolean" in data:
+            return bool(data["boolean"])
+        return bool(data.get("results", {}).get("bindings"))
+
+    def _graph_triples(self, graph: str, expected: int | None = None) -> list[ox.Triple]:
+        """Fetch one graph whole, or by ordered pages when it is over `page_rows`."""
+        if expected is None:
+            rows = self._select(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {_iri(graph)} "
+                                "{ ?s ?p ?o } }")
+            expected = int(rows[0]["n"]) if rows else 0
+        if expected == 0:
+            return []
+        if expected <= self.page_rows:
+            if self.gsp_url:
+                resp = self._send("GET", self.gsp_url, params={"graph": graph},
+                                  headers={"Accept": _NTRIPLES})
+            else:
+                resp = self._post_query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH "
+                                        f"{_iri(graph)} {{ ?s ?p ?o }} }}", "CONSTRUCT")
+            triples = _ox_triples(resp.content)
+        else:
+            # Virtuoso silently cuts CONSTRUCT and GSP answers at ResultSetMaxRows.
+            triples = []
+            for offset in range(0, expected, self.page_rows):
+                resp = self._post_query(
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ GRAPH "
+                    f"{_iri(graph)} {{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o "
+                    f"LIMIT {self.page_rows} OFFSET {offset} }} }}", "CONSTRUCT")
+                triples += _ox_triples(resp.content)
+        if len(triples) != expected:
+            raise StoreError(f"{_host(self.query_url)} returned {len(triples):,} of the "
+                             f"{expected:,} triples of <{graph}> (a server row limit below "
+                             f"{self.page_rows:,}, or a concurrent write)")
+        return triples
+
+    def dump(self, graph: str | None = None, fmt: str = "nquads") -> bytes:
+        info = rdf_format(fmt)
+        with self.lock.read():
+            if graph is None:
+                if not info.quads:
+                    raise UsageError(f"{info.name} holds one graph; name one, or use trig/nquads")
+                items = []
+                for name, count in self.graphs().items():
+                    g = ox.NamedNode(name)
+                    items += [ox.Quad(t.subject, t.predicate, t.object, g)
+                              for t in self._graph_triples(name, count)]
+            else:
+                triples = self._graph_triples(graph)
+                if info.quads:
+                    g = ox.NamedNode(graph)
+                    items = [ox.Quad(t.subject, t.predicate, t.object, g) for t in triples]
+                else:
+                    items = triples
+        return ox.serialize(items, format=info.ox) or b""
+
+    # -- writing ---------------------------------------------------------------
+    def _post_update(self, text: str, timeout: float | None = None) -> None:
+        self._send("POST", self.update_url, data=_form([("update", text)]), timeout=timeout,
+                   headers={"Content-Type": _FORM})
+
+    def update(self, sparql: str, *, timeout: float | None = None) -> None:
+        check_update(sparql)
+        with self._write_mutex, self.lock.write():
+            self._post_update(self._expand_drop_all(sparql), timeout)
+
+    def _expand_drop_all(self, sparql: str) -> str:
+        """Rewrite DROP/CLEAR ALL|NAMED into the graphs meshkg sees (never system graphs)."""
+        toks = list(tokens(sparql))
+        out, last = [], 0
+        for i, (kind, tok, pos) in enumerate(toks):
+            if kind != "word" or tok.upper() not in ("DROP", "CLEAR"):
+                continue
+            j = i + 1
+            if j < len(toks) and toks[j][1].upper() == "SILENT":
+                j += 1
+            if j < len(toks) and toks[j][1].upper() in ("ALL", "NAMED"):
+                end = toks[j][2] + len(toks[j][1])
+                names = list(self.graphs()) or [STAGING_PREFIX + "none"]
+                out += [sparql[last:pos],
+                        " ;\n".join(f"{tok.upper()} SILENT GRAPH {_iri(g)}" for g in names)]
+                last = end
+        return "".join(out) + sparql[last:] if out else sparql
+
+    def write_quads(self, replace: Mapping[str, list], add: list | None = None,
+                    drop: Iterable[str] = ()) -> None:
+        """Replace graphs, add quads and drop graphs as one SPARQL update request.
+
+        Up to `inline_limit` triples travel inside that request; larger writes are
+        uploaded to staging graphs first (Graph Store Protocol chunks when a GSP
+        endpoint is set, SPARQL Update chunks otherwise) and moved into place by the
+        one final request. docs/remote.md says what each server makes atomic.
+        """
+        added: dict[str, list] = {}
+        for q in add or ():
+            added.setdefault(q.graph_name.value, []).append(q)
+        drops = [f"DROP SILENT GRAPH {_iri(g)}" for g in (*drop, *replace)]
+        total = sum(map(len, replace.values())) + sum(map(len, added.values()))
+        with self._write_mutex, self.lock.write():
+            if total <= self.inline_limit:
+                quads = [q for group in (replace, added) for qs in group.values() for q in qs]
+                self._post_update(" ;\n".join(drops + list(_insert_ops(quads))))
+                return
+            staged: list[tuple[str, str, str]] = []
+            try:
+                for op, group in (("MOVE", replace), ("ADD", added)):
+                    for name, quads in group.items():
+                        tmp = f"{STAGING_PREFIX}{uuid.uuid4()}"
+                        staged.append((op, tmp, name))
+                        self._upload(tmp, quads)
+                ops = drops + [f"{op} SILENT GRAPH {_iri(tmp)} TO GRAPH {_iri(g)}"
+                               for op, tmp, g in staged]
+                self._post_update(" ;\n".join(ops))
+            finally:
+                for _, tmp, _ in staged:
+                    self._drop_quietly(tmp)
+
+    def _upload(self, graph: str, quads: Sequence) -> None:
+        """Add quads to one graph in chunks that never split a blank-node component."""
+        target = ox.NamedNode(graph)
+        if self.gsp_url:
+            for chunk in chunk_quads(quads, self.gsp_chunk):
+                body = ox.serialize([ox.Triple(q.subject, q.predicate, q.object)
+                                     for q in chunk], format=ox.RdfFormat.N_TRIPLES)
+                self._send("POST", self.gsp_url, params={"graph": graph}, data=body,
+                           headers={"Content-Type": _NTRIPLES})
+            return
+        per_request = max(self.inline_limit, _TRIPLES_PER_OP)
+        for chunk in chunk_quads(quads, per_request):
+            moved = [ox.Quad(q.subject, q.predicate, q.object, target) for q in chunk]
+            self._post_update(" ;\n".join(_insert_ops(moved)))
+
+    def drop(self, graph: str) -> None:
+        with self._write_mutex, self.lock.write():
+            self._post_update(f"DROP SILENT GRAPH {_iri(graph)}")
+
+    def _drop_quietly(self, graph: str) -> None:
+        try:
+            self._post_update(f"DROP SILENT GRAPH {_iri(graph)}")
+        except StoreError:
+            log.warning("could not drop staging graph %s", graph)
+
+    def drop_staging(self) -> list[str]:
+        """Drop staging graphs left behind by an interrupted write; return their names."""
+        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        names = [str(r["g"]) for r in rows if str(r.get("g", "")).startswith(STAGING_PREFIX)]
+        for g in names:
+            self._post_update(f"DROP SILENT GRAPH {_iri(g)}")
+        return names
+
+    def close(self) -> None:
+        self._session.close()
+        self.closed = True
+
+
+# -- SPARQL text ----------------------------------------------------------------
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_VAR = re.compile(r"[A-Za-z0-9_]+\Z")
+_LANG = re.compile(r"[A-Za-z]+(-[A-Za-z0-9]+)*\Z")
+_BAD_IRI = re.compile(r'[<>"{}|^`\\\x00-\x20]')
+_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r",
+            ord("\t"): "\\t", ord("\b"): "\\b", ord("\f"): "\\f"}
+
+
+def query_form(sparql: str) -> str:
+    """Return SELECT, ASK, CONSTRUCT or DESCRIBE for a query text."""
+    for kind, tok, _ in tokens(sparql):
+        if kind == "word" and tok.upper() in _FORMS:
+            return tok.upper()
+    raise QuerySyntaxError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+
+
+def _where_brace(sparql: str) -> int | None:
+    """Return the offset just after the `{` that opens the WHERE clause, if any."""
+    depth, started, template = 0, False, False
+    for kind, tok, pos in tokens(sparql):
+        if not started:
+            if kind == "word" and tok.upper() in _FORMS:
+                started = True
+                template = tok.upper() == "CONSTRUCT"
+            continue
+        if kind != "other":
+            if kind == "word":
+                template = False
+            continue
+        if tok in "({":
+            if tok == "{" and depth == 0 and not template:
+                return pos + 1
+            depth += 1
+        elif tok in ")}":
+            depth -= 1
+            if depth == 0:
+                template = False
+    return None
+
+
+def inject_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
+    """Bind variables by a VALUES block at the start of the WHERE clause.
+
+    At the start, not after the query (kg.store.base.bind_values), so that LIMIT,
+    ORDER BY and aggregates see the bound values, and every server can push them down.
+    Values are serialized by `sparql_term`, which refuses anything that could
+    escape its term: user text is never pasted.
+    """
+    if not bindings:
+        return sparql
+    for name in bindings:
+        if not _VAR.match(name):
+            raise UsageError(f"not a SPARQL variable name: {name!r}")
+    head = " ".join(f"?{n}" for n in bindings)
+    row = " ".join(sparql_term(v) for v in bindings.values())
+    block = f" VALUES ({head}) {{ ({row}) }} "
+    at = _where_brace(sparql)
+    if at is None:
+        return f"{sparql}\nVALUES ({head}) {{ ({row}) }}"
+    return sparql[:at] + block + sparql[at:]
+
+
+def _iri(value: str) -> str:
+    if not value or _BAD_IRI.search(value):
+        raise UsageError(f"not a valid IRI: {value!r}")
+    return f"<{value}>"
+
+
+def _literal(value: str, lang: str | None, datatype: str | None) -> str:
+    text = '"' + value.translate(_ESCAPES) + '"'
+    if lang:
+        if not _LANG.match(lang):
+            raise UsageError(f"not a valid language tag: {lang!r}")
+        return f"{text}@{lang}"
+    if datatype and datatype != _XSD_STRING:
+        return f"{text}^^{_iri(datatype)}"
+    return text
+
+
+def sparql_term(term: Term) -> str:
+    """Serialize an rdflib term for a VALUES block, refusing what would break out of it."""
+    if isinstance(term, URIRef):
+        return _iri(str(term))
+    if isinstance(term, Literal):
+        dt = str(term.datatype) if term.datatype else None
+        return _literal(str(term), term.language, dt)
+    if isinstance(term, BNode):
+        raise UsageError("blank nodes cannot be bound in a query")
+    raise UsageError(f"cannot bind {term!r}")
+
+
+def _ox_term(term, labels: dict[str, str]) -> str:
+    if isinstance(term, ox.NamedNode):
+        return _iri(term.value)
+    if isinstance(term, ox.BlankNode):
+        return labels.setdefault(term.value, f"_:b{len(labels)}")
+    if isinstance(term, ox.Literal):
+        return _literal(term.value, term.language, term.datatype.value)
+    raise UsageError(f"cannot write {term!r} to a SPARQL server")
+
+
+def _insert_ops(quads: Sequence) -> Iterator[str]:
+    """Yield INSERT operations of at most _TRIPLES_PER_OP triples each.
+
+    Blank nodes keep their identity inside one operation only, so chunks never split
+    a blank-node component; Virtuoso refuses blank nodes in INSERT DATA, so a chunk
+    holding any is written as INSERT { … } WHERE {}, which creates them once.
+    """
+    for chunk in chunk_quads(quads, _TRIPLES_PER_OP):
+        labels: dict[str, str] = {}
+        by_graph: dict[str, list[str]] = {}
+        for q in chunk:
+            line = (f"{_ox_term(q.subject, labels)} {_ox_term(q.predicate, labels)} "
+                    f"{_ox_term(q.object, labels)} .")
+            by_graph.setdefault(q.graph_name.value, []).append(line)
+        body = " ".join(f"GRAPH {_iri(g)} {{ {' '.join(lines)} }}"
+                        for g, lines in by_graph.items())
+        yield f"INSERT {{ {body} }} WHERE {{}}" if labels else f"INSERT DATA {{ {body} }}"
+
+
+def chunk_quads(quads: Sequence, size: int) -> Iterator[list]:
+    """Split quads into chunks of about `size`, keeping blank-node components whole."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    keys: list[str | None] = []
+    for q in quads:
+        nodes = [t.value for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)]
+        for other in nodes[1:]:
+            a, b = find(nodes[0]), find(other)
+            if a != b:
+                parent[a] = b
+        keys.append(nodes[0] if nodes else None)
+    components: dict[str, list] = {}
+    singles: list[list] = []
+    for q, key in zip(quads, keys, strict=True):
+        if key is None:
+            singles.append([q])
+        else:
+            root = find(key)
+            if root not in components:
+                components[root] = []
+                singles.append(components[root])
+            components[root].append(q)
+    chunk: list = []
+    for group in singles:
+        if chunk and len(chunk) + len(group) > size:
+            yield chunk
+            chunk = []
+        chunk += group
+    if chunk:
+        yield chunk
+
+
+def _has_dataset_clause(sparql: str) -> bool:
+    return any(kind == "word" and tok.upper() == "FROM" for kind, tok, _ in tokens(sparql))
+
+
+# -- answers ------------------------------------------------------------------------
+def _form(pairs: list[tuple[str, str]]) -> bytes:
+    from urllib.parse import urlencode
+    return urlencode(pairs).encode("ascii")
+
+
+def _parse_json(body: bytes) -> dict:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise StoreError(f"the SPARQL server sent results that are not SPARQL JSON: "
+                         f"{body[:200]!r}") from exc
+
+
+def _json_term(d: dict) -> Term:
+    kind, value = d.get("type"), d.get("value", "")
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value.removeprefix("nodeID://"))
+    if kind in ("literal", "typed-literal"):
+        lang, dt = d.get("xml:lang"), d.get("datatype")
+        if lang:
+            return Literal(value, lang=lang)
+        if dt and dt != _XSD_STRING:
+            return Literal(value, datatype=URIRef(dt))
+        return Literal(value)
+    raise StoreError(f"unknown term type {kind!r} in SPARQL JSON results")
+
+
+def _ox_triples(body: bytes) -> list[ox.Triple]:
+    try:
+        return [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+    except SyntaxError as exc:
+        raise StoreError(f"the SPARQL server sent N-Triples that do not parse: {exc}") from exc
+
+
+def _parse_ntriples(body: bytes) -> list[tuple[Term, Term, Term]]:
+    return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
+            for t in _ox_triples(body)]
+
+
+def _cap(items: list, max_rows: int | None, capped: str | None) -> list:
+    """Apply max_rows; a server-side cut the caller's cap does not explain is an error."""
+    if capped and (max_rows is None or len(items) <= max_rows):
+        raise ResultTooLarge(f"the SPARQL server cut the result at its row limit of "
+                             f"{capped} (Virtuoso ResultSetMaxRows); add LIMIT or narrow "
+                             "the query")
+    return items if max_rows is None else items[:max_rows]
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
+def _reason(exc: BaseException) -> str:
+    m = re.search(r"\[Errno -?\d+\] [^'\")]+", str(exc))
+    return m.group(0) if m else type(exc).__name__
+
+
+def _server_text(resp: requests.Response) -> str:
+    text = resp.content[:500].decode("utf-8", "replace").strip()
+    # Virtuoso echoes the whole query after its message; the message is enough.
+    return text.split("\n\nSPARQL query:", 1)[0].strip() or resp.reason or ""

@@ -1,0 +1,170 @@
+"""The Store interface behaves the same on every backend (embedded, Oxigraph server, Virtuoso)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Literal, URIRef
+
+from kg.errors import QueryRefused, QuerySyntaxError, UsageError
+
+G1 = "urn:test:graph:one"
+G2 = "urn:test:graph:two"
+P = ox.NamedNode("urn:test:p")
+
+
+def quad(s: str, o, g: str) -> ox.Quad:
+    obj = o if isinstance(o, ox.Literal | ox.NamedNode | ox.BlankNode) else ox.Literal(o)
+    return ox.Quad(ox.NamedNode(s), P, obj, ox.NamedNode(g))
+
+
+def seed(store, n1: int = 3, n2: int = 2) -> None:
+    store.write_quads({G1: [quad(f"urn:test:s{i}", f"one {i}", G1) for i in range(n1)],
+                       G2: [quad(f"urn:test:s{i}", f"two {i}", G2) for i in range(n2)]})
+
+
+def count(store, where: str = "?s ?p ?o", **kw) -> int:
+    res = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", **kw)
+    return int(res.rows[0]["n"])
+
+
+def test_write_quads_replaces_adds_and_drops_graphs(store):
+    seed(store)
+    assert store.graphs() == {G1: 3, G2: 2}
+    store.write_quads({G1: [quad("urn:test:new", "only", G1)]},
+                      add=[quad("urn:test:extra", "more", G2)])
+    assert store.graphs() == {G1: 1, G2: 3}
+    store.write_quads({}, drop=[G2])
+    assert store.graphs() == {G1: 1}
+    store.drop(G1)
+    assert store.graphs() == {}
+
+
+def test_default_graph_is_union_of_named_graphs(store):
+    seed(store)
+    assert count(store) == 5
+    assert count(store, "?s <urn:test:p> ?o", default_graphs=[G2]) == 2
+    assert count(store, "GRAPH ?g { ?s ?p ?o }") == 5
+    assert store.ask("ASK { GRAPH <urn:test:graph:two> { ?s ?p 'two 1' } }")
+
+
+def test_large_write_goes_through_staging_and_keeps_blank_nodes(store):
+    """Over the inline limit, remote writes upload chunks to a staging graph, then MOVE."""
+    if hasattr(store, "inline_limit"):
+        store.inline_limit, store.gsp_chunk = 40, 25
+    quads = [quad(f"urn:test:s{i}", f"v{i}", G1) for i in range(150)]
+    chain = [ox.BlankNode(f"n{i}") for i in range(60)]  # one component of 59 triples
+    quads += [ox.Quad(a, P, b, ox.NamedNode(G1)) for a, b in zip(chain, chain[1:], strict=False)]
+    store.write_quads({G1: quads})
+    assert store.graphs() == {G1: 209}
+    # the chain is still one chain: exactly one start and one end
+    assert count(store, "?a <urn:test:p> ?b FILTER(isBlank(?a)) "
+                        "FILTER NOT EXISTS { ?x <urn:test:p> ?a }") == 1
+    assert not any(g.startswith("urn:meshkg:graph:staging:") for g in store.graphs())
+
+
+@pytest.mark.parametrize("hostile", [
+    'x" ) } ; DROP ALL ; #',
+    "x' } } ; DROP ALL ; #",
+    'line\nbreak \\" \\u0022 } #',
+])
+def test_bound_literal_is_data_not_sparql(store, hostile):
+    seed(store)
+    store.write_quads({}, add=[quad("urn:test:hostile", hostile, G1)])
+    res = store.query("SELECT ?s ?o WHERE { ?s <urn:test:p> ?o }",
+                      bindings={"o": Literal(hostile)})
+    assert [str(r["s"]) for r in res] == ["urn:test:hostile"]
+    assert store.graphs() == {G1: 4, G2: 2}
+
+
+def test_binding_applies_before_limit(store):
+    seed(store)
+    res = store.query("SELECT ?s ?o WHERE { ?s <urn:test:p> ?o } ORDER BY ?o LIMIT 1",
+                      bindings={"s": URIRef("urn:test:s1")})
+    assert [str(r["o"]) for r in res] == ["one 1"]
+
+
+def test_bound_iri_that_breaks_out_is_refused(store):
+    seed(store)
+    with pytest.raises((UsageError, ValueError)):  # refused before any engine sees it
+        store.query("SELECT ?s ?o WHERE { ?s ?p ?o }",
+                    bindings={"s": URIRef("urn:test:x> } ; DROP ALL ; <urn:y")})
+    assert store.graphs() == {G1: 3, G2: 2}
+
+
+def test_dump_and_graphs_agree(store):
+    seed(store, 12, 4)
+    if hasattr(store, "page_rows"):
+        store.page_rows = 5  # force the ordered paging used past a server's row limit
+    assert store.count_triples() == 16
+    one = ox.parse(store.dump(G1, "ntriples"), format=ox.RdfFormat.N_TRIPLES)
+    assert len(list(one)) == 12
+    every = list(ox.parse(store.dump(None, "nquads"), format=ox.RdfFormat.N_QUADS))
+    assert sorted({q.graph_name.value for q in every}) == [G1, G2]
+    assert len(every) == 16
+    with pytest.raises(UsageError):
+        store.dump(None, "turtle")
+
+
+@pytest.mark.parametrize("sparql", [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE SILENT <http://169.254.169.254/> { ?s ?p ?o } }",
+    "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }",
+])
+def test_query_that_would_open_a_socket_or_file_is_refused(store, sparql):
+    with pytest.raises(QueryRefused):
+        store.query(sparql)
+
+
+def test_load_is_refused(store):
+    with pytest.raises(QueryRefused):
+        store.update("LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <urn:test:g>")
+    assert store.graphs() == {}
+
+
+@pytest.mark.parametrize("sparql", ["ASK {", "SELECT ?s WHERE { ?s ?p }"])
+def test_syntax_error_is_query_syntax_error(store, sparql):
+    with pytest.raises(QuerySyntaxError):
+        store.query(sparql)
+
+
+def test_update_syntax_error_is_query_syntax_error(store):
+    with pytest.raises(QuerySyntaxError):
+        store.update("INSERT DATA { GRAPH <urn:test:g> { <urn:a> <urn:b> } }")
+
+
+@pytest.mark.parametrize("literal", [
+    ox.Literal("Grüße, 東京, emoji 😀"),
+    ox.Literal("Données personnelles", language="fr"),
+    ox.Literal("colour", language="en-GB"),
+    ox.Literal("42", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+])
+def test_non_ascii_literals_and_language_tags_round_trip(store, literal):
+    store.write_quads({G1: [quad("urn:test:s", literal, G1)]})
+    res = store.query("SELECT ?o WHERE { <urn:test:s> ?p ?o }")
+    got = res.rows[0]["o"]
+    want = Literal(literal.value, lang=literal.language,
+                   datatype=None if literal.language else URIRef(literal.datatype.value))
+    if literal.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        want = Literal(literal.value)
+    # language tags compare case-insensitively (RDF 1.1); Virtuoso lowercases them
+    assert got == want
+    dumped = list(ox.parse(store.dump(G1, "ntriples"), format=ox.RdfFormat.N_TRIPLES))
+    assert dumped[0].object.value == literal.value
+
+
+def test_bound_non_ascii_literal_matches(store):
+    store.write_quads({G1: [quad("urn:test:s", ox.Literal("Grüße 😀", language="de"), G1)]})
+    res = store.query("SELECT ?s ?o WHERE { ?s ?p ?o }",
+                      bindings={"o": Literal("Grüße 😀", lang="de")})
+    assert len(res) == 1
+
+
+def test_construct_and_max_rows(store):
+    seed(store, 6, 0)
+    g = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    assert len(g) == 6
+    res = store.query("SELECT ?s WHERE { ?s ?p ?o }", max_rows=4)
+    assert len(res) == 4 and res.truncated
+    assert store.ask("ASK { ?s ?p 'one 5' }") is True
+    assert store.ask("ASK { ?s ?p 'nothing' }") is False
