@@ -1,0 +1,179 @@
+"""Linked Data: every IRI in the graph dereferences to its description.
+
+IRIs in our own namespace (settings.base_iri) are served at their own path
+(`https://demo.meshkg.org/id/product/x` at `/id/product/x`); any other IRI at
+`/resource?iri=…`. The description is the resource's triples as subject plus
+the blank nodes they lead to, as Turtle, JSON-LD, N-Triples, RDF/XML or HTML.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, render_template, request, url_for
+from markupsafe import Markup
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+
+from kg.errors import NotFound, ResultTooLarge, UsageError
+from kg.namespaces import PREFIXES
+from kg.results import serialize_graph
+from webapp import get_settings, get_store
+from webapp.negotiation import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, negotiate
+
+bp = Blueprint("linkeddata", __name__)
+
+OFFERS = (TURTLE, JSONLD, NTRIPLES, RDFXML, TRIG, NQUADS, HTML)
+LINKABLE_SCHEMES = ("http", "https", "mailto")
+
+# The subject's triples and the blank nodes they lead to, four levels deep
+# (an ODRL policy → permission → constraint → operand list fits). ?s is bound.
+DESCRIBE = """
+CONSTRUCT { ?s ?p ?o . ?o ?p1 ?o1 . ?o1 ?p2 ?o2 . ?o2 ?p3 ?o3 . ?o3 ?p4 ?o4 }
+WHERE {
+  ?s ?p ?o .
+  OPTIONAL { FILTER(isBlank(?o)) ?o ?p1 ?o1 .
+    OPTIONAL { FILTER(isBlank(?o1)) ?o1 ?p2 ?o2 .
+      OPTIONAL { FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 .
+        OPTIONAL { FILTER(isBlank(?o3)) ?o3 ?p4 ?o4 } } } }
+}
+"""
+MENTIONED = "ASK { { ?x ?y ?s } UNION { ?x ?s ?y } }"
+INCOMING = "SELECT ?x ?p ?s WHERE { ?x ?p ?s } ORDER BY ?p ?x LIMIT 200"
+LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
+
+
+# -- IRIs, links and terms, shared with the SPARQL results page ----------------
+def is_linkable(iri: str) -> bool:
+    """Tell whether an IRI may become a link (http, https, mailto; never javascript: or data:)."""
+    return urlsplit(iri).scheme.lower() in LINKABLE_SCHEMES
+
+
+def resource_url(iri: str) -> str:
+    """Return the path of an IRI's page: its own path in our namespace, else /resource."""
+    base = get_settings().base_iri
+    if iri.startswith(base) and len(iri) > len(base) and "#" not in iri and "?" not in iri:
+        return url_for("linkeddata.own", rest=iri[len(base):])
+    return url_for("linkeddata.resource", iri=iri)
+
+
+def compact(iri: str) -> str:
+    """Shorten an IRI with a known prefix (`dprod:DataProduct`), else return it whole."""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            local = iri[len(ns):]
+            if local and all(c.isalnum() or c in "_-." for c in local):
+                return f"{prefix}:{local}"
+    return iri
+
+
+def term_html(term) -> Markup:
+    """Render one RDF term as escaped HTML; IRIs link to their pages when safe."""
+    if isinstance(term, URIRef):
+        iri = str(term)
+        if is_linkable(iri):
+            return Markup('<a class="iri" href="{}" title="{}">{}</a>').format(
+                resource_url(iri), iri, compact(iri))
+        return Markup('<span class="iri">{}</span>').format(iri)
+    if isinstance(term, BNode):
+        return Markup('<span class="bnode">_:{}</span>').format(str(term))
+    if isinstance(term, Literal):
+        out = Markup('<span class="literal">{}</span>').format(str(term))
+        if term.language:
+            out += Markup('<span class="lang">@{}</span>').format(term.language)
+        elif term.datatype is not None:
+            out += Markup('<span class="datatype">^^{}</span>').format(compact(str(term.datatype)))
+        return out
+    return Markup("{}").format(str(term))
+
+
+@bp.app_template_global()
+def rdf_term(term) -> Markup:
+    """Template helper: render an RDF term (see term_html)."""
+    return term_html(term)
+
+
+# -- describing a resource -----------------------------------------------------
+def describe(iri: str) -> Graph:
+    """Return an IRI's description; raise NotFound when the graph never mentions it."""
+    if not iri or any(c in iri for c in '<>"{}|^`\\ \n\r\t') or ":" not in iri:
+        raise UsageError(f"not an absolute IRI: {iri!r}")
+    store, settings = get_store(), get_settings()
+    budget = {"timeout": settings.query_timeout}
+    res = store.query(DESCRIBE, bindings={"s": URIRef(iri)}, max_rows=settings.max_rows,
+                      **budget)
+    if res.truncated:
+        raise ResultTooLarge(f"the description of <{iri}> has more than "
+                             f"{settings.max_rows} triples; query it over /sparql instead")
+    graph = res.graph()
+    if not len(graph) and not store.query(MENTIONED, bindings={"s": URIRef(iri)},
+                                          **budget).boolean:
+        raise NotFound(f"<{iri}> is not in the graph")
+    return graph
+
+
+def _label(graph: Graph, iri: URIRef) -> str:
+    for p in LABELS:
+        values = list(graph.objects(iri, p))
+        if values:
+            english = [v for v in values if getattr(v, "language", None) in ("en", None)]
+            return str((english or values)[0])
+    return compact(str(iri))
+
+
+def _rows(graph: Graph, node, depth: int = 0, seen: frozenset = frozenset()) -> list[dict]:
+    """Group a node's triples by predicate; blank-node values carry their own rows."""
+    rows: dict = {}
+    for p, o in sorted(graph.predicate_objects(node), key=lambda po: (po[0] != RDF.type, po)):
+        value = {"term": o, "rows": None}
+        if isinstance(o, BNode) and o not in seen and depth < 6:
+            value["rows"] = _rows(graph, o, depth + 1, seen | {node})
+        rows.setdefault(p, []).append(value)
+    return [{"predicate": p, "values": v} for p, v in rows.items()]
+
+
+def render_resource_html(iri: str, graph: Graph, incoming=()) -> str:
+    """Render a resource page: a property/value table (hook for richer pages)."""
+    subject = URIRef(iri)
+    return render_template("resource.html", iri=iri, label=_label(graph, subject),
+                           rows=_rows(graph, subject), incoming=incoming,
+                           external=is_linkable(iri) and not iri.startswith("mailto:"),
+                           formats=[f for f in OFFERS if f is not HTML])
+
+
+def _answer(iri: str):
+    graph = describe(iri)
+    fmt = negotiate(OFFERS, request.headers.get("Accept"), request.args.get("format"))
+    if fmt is HTML:
+        settings = get_settings()
+        incoming = get_store().query(INCOMING, bindings={"s": URIRef(iri)},
+                                     timeout=settings.query_timeout).rows
+        resp = Response(render_resource_html(iri, graph, incoming), mimetype="text/html")
+    else:
+        resp = Response(serialize_graph(graph, fmt.media_type), mimetype=fmt.media_type)
+    resp.headers["Vary"] = "Accept"
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
+@bp.get("/resource")
+def resource():
+    """Describe any IRI named by `?iri=`."""
+    iri = request.args.get("iri", "")
+    if not iri:
+        raise UsageError("give the IRI to describe: /resource?iri=…")
+    return _answer(iri)
+
+
+def own(rest: str):
+    """Describe an IRI of our own namespace, served at its own path."""
+    return _answer(get_settings().base_iri + rest)
+
+
+@bp.record_once
+def _route_own_namespace(state) -> None:
+    path = urlsplit(state.app.config["MESHKG"].base_iri).path or "/"
+    if not path.endswith("/"):
+        path += "/"
+    state.app.add_url_rule(path + "<path:rest>", endpoint="linkeddata.own", view_func=own,
+                           methods=["GET"])

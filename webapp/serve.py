@@ -1,0 +1,72 @@
+"""`meshkg serve`: the web app on waitress (never Flask's debug server)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from kg.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def _load_demo_if_empty(store) -> None:
+    try:
+        from kg.sources import is_empty, load_demo
+    except ImportError:
+        return
+    if is_empty(store):
+        click.echo("the store holds no data products: loading the demo mesh…", err=True)
+        load_demo(store)
+
+
+def make_server(settings: Settings, store=None, *, host: str | None = None,
+                port: int | None = None, threads: int | None = None):
+    """Build the app and its waitress server (not started); port 0 picks a free one."""
+    from waitress import create_server
+
+    from webapp import create_app
+    app = create_app(settings, store)
+    return create_server(app, host=host or settings.host,
+                         port=settings.port if port is None else port,
+                         threads=threads or settings.threads,
+                         max_request_body_size=settings.max_body + 65536,
+                         ident="meshkg")
+
+
+@click.command()
+@click.option("--host", help="Interface to listen on (default: settings.host, 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default: settings.port, 8080).")
+@click.option("--threads", type=int, help="Request threads (default: settings.threads).")
+@click.option("--no-demo", is_flag=True, help="Do not load the demo mesh into an empty store.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, threads: int | None,
+          no_demo: bool) -> None:
+    """Serve the browser, SPARQL endpoint, Graph Store and Linked Data."""
+    from kg.store import open_store
+    settings = ctx.find_object(Settings) or load_settings()
+    settings = settings.replace(**{k: v for k, v in
+                                   {"host": host, "port": port, "threads": threads}.items()
+                                   if v is not None})
+    store = open_store(settings)
+    try:
+        if settings.load_demo and not no_demo:
+            _load_demo_if_empty(store)
+        if settings.updates_enabled and not settings.steward_tokens:
+            click.echo("warning: updates are enabled but no steward token is configured; "
+                       "every write will be refused", err=True)
+        if getattr(store, "path", None) is not None:
+            from kg.store.sandbox import sandbox_for
+            sandbox_for(store).start()  # warm the query workers before the first request
+        server = make_server(settings, store)
+        click.echo(f"meshkg on http://{settings.host}:{server.effective_port}/ "
+                   f"(SPARQL at /sparql; store {settings.store})", err=True)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+    finally:
+        from kg.store.sandbox import close_sandbox
+        close_sandbox(store)
+        store.close()

@@ -1,0 +1,472 @@
+"""The SPARQL 1.1 Protocol endpoint (/sparql) and the Graph Store Protocol (/graph-store).
+
+Queries: GET `?query=`, POST form `query=`, POST `application/sparql-query`;
+the dataset from `default-graph-uri` / `named-graph-uri`; the answer format
+from `?format=` or Accept. Updates: POST form `update=` or
+`application/sparql-update`, and Graph Store PUT/POST/DELETE; off unless
+updates_enabled, then only for stewards, and every write goes through the
+SHACL gate. Specs: https://www.w3.org/TR/sparql11-protocol/,
+https://www.w3.org/TR/sparql11-http-rdf-update/,
+https://www.w3.org/TR/sparql11-service-description/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, g, render_template, request, url_for
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF
+from werkzeug.exceptions import MethodNotAllowed, UnsupportedMediaType
+
+from kg import gate
+from kg.errors import (
+    MeshError,
+    NotFound,
+    QuerySyntaxError,
+    ResultTooLarge,
+    UsageError,
+)
+from kg.loading import parse_bytes
+from kg.namespaces import PREFIXES, sparql_prefixes
+from kg.results import serialize_graph, serialize_result
+from kg.sparqlsafety import tokens
+from kg.store.oxigraph import STAGING_PREFIX
+from webapp import get_settings, get_store
+from webapp.auth import require_steward
+from webapp.negotiation import (
+    BOOLEAN,
+    HTML,
+    JSON,
+    RDF_FORMATS,
+    TABULAR,
+    Format,
+    negotiate,
+)
+
+bp = Blueprint("sparql", __name__)
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
+FORM = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+TRUNCATED_HEADER = "X-meshkg-truncated"
+_RESULT_FORMAT_IRIS = {
+    "json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "ntriples": "N-Triples",
+    "jsonld": "JSON-LD", "rdfxml": "RDF_XML", "trig": "TriG", "nquads": "N-Quads",
+}
+
+EXAMPLES = (
+    ("Products about a concept, narrower concepts included", """\
+SELECT ?concept (COUNT(DISTINCT ?product) AS ?products) WHERE {
+  ?about skos:broader* ?concept .
+  ?product a dprod:DataProduct ; dct:subject ?about .
+}
+GROUP BY ?concept
+ORDER BY DESC(?products)
+LIMIT 50"""),
+    ("Products holding personal data", """\
+SELECT DISTINCT ?product ?label ?personalData WHERE {
+  ?product a dprod:DataProduct .
+  { ?product dpv:hasPersonalData ?personalData }
+  UNION { ?product ?via ?part . ?part dpv:hasPersonalData ?personalData }
+  OPTIONAL { ?product rdfs:label ?label }
+}
+LIMIT 200"""),
+    ("Who covers a concept", """\
+SELECT ?team ?concept ?conceptLabel WHERE {
+  ?team mesh:covers ?concept .
+  OPTIONAL { ?concept skos:prefLabel ?conceptLabel }
+}
+ORDER BY ?concept
+LIMIT 200"""),
+    ("Lineage: upstream and downstream", """\
+SELECT ?product ?upstream ?downstream WHERE {
+  ?product a dprod:DataProduct .
+  OPTIONAL { ?product prov:wasDerivedFrom+ ?upstream }
+  OPTIONAL { ?downstream prov:wasDerivedFrom+ ?product }
+}
+LIMIT 200"""),
+    ("Products without an owner", """\
+SELECT ?product ?label WHERE {
+  ?product a dprod:DataProduct .
+  FILTER NOT EXISTS { ?product dprod:dataProductOwner ?owner }
+  OPTIONAL { ?product rdfs:label ?label }
+}
+LIMIT 200"""),
+)
+
+
+@dataclass
+class Operation:
+    """One protocol request: a query or an update, with its dataset."""
+
+    kind: str  # "query", "update" or "none"
+    text: str = ""
+    default_graphs: list[str] | None = None
+    named_graphs: list[str] | None = None
+    using: list[str] = field(default_factory=list)
+    using_named: list[str] = field(default_factory=list)
+
+
+# -- reading a request ---------------------------------------------------------
+def _params(name: str) -> list[str]:
+    values = request.args.getlist(name)
+    if request.mimetype == FORM:
+        values += request.form.getlist(name)
+    return values
+
+
+def _flag(name: str) -> bool:
+    return any(v.strip().lower() in ("1", "true", "yes", "on") for v in _params(name))
+
+
+def _graph_iris(name: str) -> list[str]:
+    iris = _params(name)
+    for iri in iris:
+        _check_iri(iri, name)
+    return iris
+
+
+def _check_iri(iri: str, what: str) -> None:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\s]*", iri or ""):
+        raise UsageError(f"{what}: not an absolute IRI: {iri!r}")
+
+
+def _body_text() -> str:
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"the body must be UTF-8, not {charset} (SPARQL 1.1 "
+                                   "Protocol §2.1.3)")
+    try:
+        return request.get_data(cache=False).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the body is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def read_operation() -> Operation:
+    """Parse a protocol request into one operation; refuse ambiguous ones."""
+    request.max_form_memory_size = get_settings().max_body
+    queries, updates = request.args.getlist("query"), request.args.getlist("update")
+    if request.method == "GET" or request.method == "HEAD":
+        if updates:
+            raise MethodNotAllowed(["POST"], "an update must be sent by POST "
+                                   "(SPARQL 1.1 Protocol §2.2)")
+    elif request.mimetype == FORM:
+        queries += request.form.getlist("query")
+        updates += request.form.getlist("update")
+    elif request.mimetype == QUERY_TYPE:
+        queries.append(_body_text())
+    elif request.mimetype == UPDATE_TYPE:
+        updates.append(_body_text())
+    elif not request.mimetype:
+        raise UnsupportedMediaType(f"a POST needs a Content-Type: {FORM}, {QUERY_TYPE} or "
+                                   f"{UPDATE_TYPE}")
+    else:
+        raise UnsupportedMediaType(f"cannot take {request.mimetype}; send {FORM}, "
+                                   f"{QUERY_TYPE} or {UPDATE_TYPE}")
+    if len(queries) + len(updates) > 1:
+        raise UsageError("one request carries one query or one update; this one has "
+                         f"{len(queries)} query and {len(updates)} update parameters")
+    if queries:
+        defaults = _graph_iris("default-graph-uri")
+        named = _graph_iris("named-graph-uri")
+        return Operation("query", queries[0],
+                         default_graphs=defaults or (None if not named else []),
+                         named_graphs=named or (None if not defaults else []))
+    if updates:
+        return Operation("update", updates[0], using=_graph_iris("using-graph-uri"),
+                         using_named=_graph_iris("using-named-graph-uri"))
+    return Operation("none")
+
+
+def query_form(text: str) -> str:
+    """Tell the form of a query from its first keyword: select, ask or graph."""
+    for kind, tok, _ in tokens(text):
+        if kind == "word":
+            up = tok.upper()
+            if up == "SELECT":
+                return "select"
+            if up == "ASK":
+                return "ask"
+            if up in ("CONSTRUCT", "DESCRIBE"):
+                return "graph"
+    return "select"
+
+
+def _offers(form: str) -> tuple[Format, ...]:
+    if form == "graph":
+        return (*RDF_FORMATS, HTML)
+    return (*(BOOLEAN if form == "ask" else TABULAR), HTML)
+
+
+def _readable_position(message: str, shift: int = 0) -> str:
+    def repl(m: re.Match) -> str:
+        return f"line {int(m[1]) - shift}, column {m[2]}"
+    return re.sub(r"\b(\d+):(\d+)(?=:)", repl, message, count=1)
+
+
+# -- the endpoint --------------------------------------------------------------
+@bp.route("/sparql", methods=["GET", "POST", "OPTIONS"], provide_automatic_options=False)
+def endpoint():
+    """Answer a SPARQL query or update, the query page, or the service description."""
+    if request.method == "OPTIONS":
+        return _preflight("GET, POST, OPTIONS")
+    op = read_operation()
+    if op.kind == "update":
+        return _update(op)
+    if op.kind == "none":
+        return _no_query()
+    return _query(op)
+
+
+def _query(op: Operation):
+    settings = get_settings()
+    form = query_form(op.text)
+    fmt = negotiate(_offers(form), request.headers.get("Accept"), _first("format"))
+    if fmt is HTML:
+        return _query_page(op)
+    result = run_query(op)
+    partial = _flag("partial")
+    if result.truncated and not partial:
+        raise ResultTooLarge(
+            f"the answer has more than {settings.max_rows} rows, this server's limit; add "
+            f"LIMIT {settings.max_rows} (or less) to the query, or ask for the first "
+            f"{settings.max_rows} rows with partial=true (marked by the header "
+            f"{TRUNCATED_HEADER}: true)")
+    body = serialize_result(result, fmt.media_type)
+    if result.truncated and fmt is JSON:
+        doc = json.loads(body)
+        doc["meshkg"] = {"truncated": True, "max_rows": settings.max_rows}
+        body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    resp = Response(body, mimetype=fmt.media_type)
+    if result.truncated:
+        resp.headers[TRUNCATED_HEADER] = "true"
+    return resp
+
+
+def run_query(op: Operation):
+    """Run a query within the time budget and row cap of the settings."""
+    settings = get_settings()
+    try:
+        return get_store().query(op.text, default_graphs=op.default_graphs,
+                                 named_graphs=op.named_graphs,
+                                 timeout=settings.query_timeout, max_rows=settings.max_rows)
+    except QuerySyntaxError as exc:
+        raise QuerySyntaxError(_readable_position(exc.message)) from None
+
+
+def _first(name: str) -> str | None:
+    values = _params(name)
+    return values[0] if values else None
+
+
+def _no_query():
+    fmt = negotiate((*RDF_FORMATS, HTML), request.headers.get("Accept"), _first("format"))
+    if fmt is HTML:
+        return _query_page(None)
+    return Response(serialize_graph(service_description(), fmt.media_type),
+                    mimetype=fmt.media_type)
+
+
+def service_description() -> Graph:
+    """Describe this endpoint (SPARQL 1.1 Service Description)."""
+    settings = get_settings()
+    sd = Graph()
+    sd.bind("sd", SD)
+    sd.bind("formats", FORMATS_NS)
+    service, dataset, default = BNode(), BNode(), BNode()
+    here = URIRef(request.base_url)
+    sd.add((service, RDF.type, SD.Service))
+    sd.add((service, SD.endpoint, here))
+    sd.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    if settings.updates_enabled:
+        sd.add((service, SD.supportedLanguage, SD.SPARQL11Update))
+    for iri in _RESULT_FORMAT_IRIS.values():
+        sd.add((service, SD.resultFormat, FORMATS_NS[iri]))
+    sd.add((service, SD.feature, SD.UnionDefaultGraph))
+    sd.add((service, DCTERMS.description, Literal(
+        f"meshkg SPARQL endpoint: the default graph is the union of all named graphs; "
+        f"queries stop after {settings.query_timeout:g} s; answers over "
+        f"{settings.max_rows} rows are refused unless partial=true; SERVICE and LOAD "
+        "are refused.")))
+    sd.add((service, SD.defaultDataset, dataset))
+    sd.add((dataset, RDF.type, SD.Dataset))
+    sd.add((dataset, SD.defaultGraph, default))
+    sd.add((default, RDF.type, SD.Graph))
+    for name in get_store().graphs():
+        if name.startswith(STAGING_PREFIX):
+            continue
+        node = BNode()
+        sd.add((dataset, SD.namedGraph, node))
+        sd.add((node, RDF.type, SD.NamedGraph))
+        sd.add((node, SD.name, URIRef(name)))
+    return sd
+
+
+def _query_page(op: Operation | None):
+    """Render the query page, with the answer as a table when a query is given."""
+    settings = get_settings()
+    text = op.text if op else sparql_prefixes() + "\n" + EXAMPLES[0][1]
+    result, error, status = None, None, 200
+    if op is not None:
+        try:
+            result = run_query(op)
+        except MeshError as exc:  # shown next to the query, with the error's own status
+            error, status = exc.message, exc.http_status
+    form = query_form(text)
+    downloads = []
+    if op is not None:
+        for f in _offers(form):
+            if f is not HTML:
+                downloads.append((f, url_for("sparql.endpoint", query=text, format=f.name)))
+    examples = [(title, url_for("sparql.endpoint", query=sparql_prefixes() + "\n" + q))
+                for title, q in EXAMPLES]
+    html = render_template("sparql.html", query=text, result=result, error=error,
+                           examples=examples, downloads=downloads,
+                           max_rows=settings.max_rows, timeout=settings.query_timeout,
+                           prefixes=PREFIXES)
+    return Response(html, status=status, mimetype="text/html")
+
+
+# -- updates -------------------------------------------------------------------
+def _with_using(text: str, using: list[str], using_named: list[str]) -> str:
+    """Apply using-graph-uri / using-named-graph-uri as USING clauses (Protocol §2.2.3)."""
+    if not using and not using_named:
+        return text
+    toks = list(tokens(text))
+    if any(k == "word" and t.upper() in ("USING", "WITH") for k, t, _ in toks):
+        raise UsageError("the update names its dataset with USING or WITH and the request "
+                         "with using-graph-uri / using-named-graph-uri; give only one "
+                         "(SPARQL 1.1 Protocol §2.2.3)")
+    clause = "".join([f"USING <{i}> " for i in using]
+                     + [f"USING NAMED <{i}> " for i in using_named])
+    out, last, depth, prev = [], 0, 0, None
+    for kind, tok, pos in toks:
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+        elif kind == "word" and tok.upper() == "WHERE" and depth == 0 and prev == "}":
+            out += [text[last:pos], clause]
+            last = pos
+        prev = tok
+    out.append(text[last:])
+    return "".join(out)
+
+
+def apply_update(text: str) -> None:
+    """Run a SPARQL Update through the SHACL gate, relative IRIs against base_iri."""
+    settings = get_settings()
+    try:
+        # one line of BASE in front: error positions are shifted back below
+        gate.apply_update(get_store(), f"BASE <{settings.base_iri}>\n{text}")
+    except QuerySyntaxError as exc:
+        raise QuerySyntaxError(_readable_position(exc.message, shift=1)) from None
+
+
+def _update(op: Operation):
+    g.meshkg_write = True
+    require_steward(get_settings())
+    apply_update(_with_using(op.text, op.using, op.using_named))
+    return Response(status=204)
+
+
+# -- Graph Store HTTP Protocol -------------------------------------------------
+def _target() -> str | None:
+    """Return the graph named by ?graph=, or None for ?default."""
+    graphs, default = request.args.getlist("graph"), "default" in request.args
+    if len(graphs) + default != 1:
+        raise UsageError("name one graph: ?graph=<IRI> or ?default")
+    if default:
+        return None
+    _check_iri(graphs[0], "graph")
+    return graphs[0]
+
+
+@bp.route("/graph-store", methods=["GET", "PUT", "POST", "DELETE", "OPTIONS"],
+          provide_automatic_options=False)
+def graph_store():
+    """Read, replace, add to or delete one graph (SPARQL 1.1 Graph Store Protocol)."""
+    if request.method == "OPTIONS":
+        return _preflight("GET, HEAD, OPTIONS")
+    target = _target()
+    if request.method in ("GET", "HEAD"):
+        return _read_graph(target)
+    g.meshkg_write = True
+    require_steward(get_settings())
+    if target is None:
+        raise MethodNotAllowed(["GET", "HEAD"], "the default graph is the union of all "
+                               "named graphs and cannot be written; name a graph with ?graph=")
+    if target.startswith(STAGING_PREFIX):
+        raise UsageError(f"<{target}> is an internal staging graph")
+    store = get_store()
+    existed = store.has_graph(target)
+    if request.method == "DELETE":
+        if not existed:
+            raise NotFound(f"no graph <{target}> in the store")
+        gate.write(store, drop=[target])
+        return Response(status=204)
+    parsed = _parse_body(target)
+    if request.method == "PUT":
+        gate.write(store, replace={target: parsed.quads})
+    else:
+        gate.write(store, add=parsed.quads)
+    return Response(status=204 if existed else 201)
+
+
+def _parse_body(target: str):
+    from kg.formats import rdf_format
+    try:
+        info = rdf_format(request.mimetype or "")
+    except UsageError:
+        raise UnsupportedMediaType(
+            f"cannot read {request.mimetype or 'a body without Content-Type'}; send "
+            + ", ".join(f.media_type for f in RDF_FORMATS)) from None
+    parsed = parse_bytes(request.get_data(cache=False), info, source=f"<{target}>",
+                         graph=target, max_bytes=get_settings().max_body)
+    others = parsed.graphs - {target}
+    if others:
+        raise UsageError(f"the body names other graphs ({', '.join(sorted(others))}); "
+                         f"a Graph Store request writes only <{target}>")
+    return parsed
+
+
+def _read_graph(target: str | None):
+    fmt = negotiate(RDF_FORMATS, request.headers.get("Accept"), request.args.get("format"))
+    store = get_store()
+    if target is None:
+        res = run_query(Operation("query", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+        if res.truncated:
+            raise ResultTooLarge(f"the default graph has more than {get_settings().max_rows} "
+                                 "triples; read it one named graph at a time")
+        body = serialize_graph(res.graph(), fmt.media_type)
+    else:
+        if not store.has_graph(target):
+            raise NotFound(f"no graph <{target}> in the store")
+        body = store.dump(target, fmt.name)
+    return Response(body, mimetype=fmt.media_type)
+
+
+# -- headers ---------------------------------------------------------------------
+def _preflight(methods: str):
+    resp = Response(status=204)
+    resp.headers["Access-Control-Allow-Methods"] = methods
+    resp.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+    resp.headers["Access-Control-Max-Age"] = "86400"
+    return resp
+
+
+@bp.after_request
+def _protocol_headers(resp: Response) -> Response:
+    resp.vary.add("Accept")
+    if not g.get("meshkg_write"):  # reads may be made from any origin; writes may not
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        resp.headers["Access-Control-Expose-Headers"] = TRUNCATED_HEADER
+    if resp.status_code == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="meshkg"'
+    return resp
