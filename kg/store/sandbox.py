@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from rdflib import BNode, Literal, URIRef
-
 from kg.errors import QuerySyntaxError, QueryTimeout, StoreError
-from kg.store.base import Result
+
+# Workers load this file on its own (see _Worker): heavy imports (rdflib, the
+# store package) stay inside the functions only the parent calls.
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def _encode_ox(term) -> tuple:
 
 
 def _decode(t: tuple):
+    from rdflib import BNode, Literal, URIRef
     if t[0] == "u":
         return URIRef(t[1])
     if t[0] == "b":
@@ -60,6 +61,7 @@ def _decode(t: tuple):
 
 
 def _encode_rdflib(term) -> tuple:
+    from rdflib import BNode, Literal, URIRef
     if isinstance(term, URIRef):
         return ("u", str(term))
     if isinstance(term, BNode):
@@ -156,8 +158,11 @@ class _Worker:
         root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, sys.path)])
-        code = (f"from kg.store.sandbox import _worker_main; "
-                f"_worker_main({to_child_r}, {from_child_w})")
+        code = ("import importlib.util as u, sys; "
+                f"s = u.spec_from_file_location('meshkg_query_worker', {__file__!r}); "
+                "m = sys.modules['meshkg_query_worker'] = u.module_from_spec(s); "
+                "s.loader.exec_module(m); "
+                f"m._worker_main({to_child_r}, {from_child_w})")
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
@@ -264,7 +269,7 @@ class Sandbox:
         worker.kill()
 
     def query(self, store, sparql: str, *, bindings=None, default_graphs=None,
-              named_graphs=None, timeout: float, max_rows: int | None = None) -> Result:
+              named_graphs=None, timeout: float, max_rows: int | None = None):
         """Run one query in a worker; raise QueryTimeout past `timeout` seconds."""
         deadline = time.monotonic() + timeout
         snap = self._acquire_snapshot(store)
@@ -280,7 +285,7 @@ class Sandbox:
             self._release_snapshot(snap)
 
     def _run(self, snap, sparql, bindings, default_graphs, named_graphs, deadline,
-             timeout, max_rows) -> Result:
+             timeout, max_rows):
         task = {
             "snapshot": str(snap.path), "sparql": sparql, "max_rows": max_rows,
             "default_graphs": None if default_graphs is None else list(default_graphs),
@@ -322,7 +327,8 @@ class Sandbox:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _result(p: dict) -> Result:
+def _result(p: dict):
+    from kg.store.base import Result
     if p["kind"] == "ask":
         return Result("ask", boolean=p["boolean"])
     if p["kind"] == "select":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,16 +43,13 @@ def graph_name(path: Path) -> str:
 
 
 def _stop(server, thread: threading.Thread) -> None:
-    # waitress's loop ends once every dispatcher in its map is closed
-    logging.getLogger("waitress").setLevel(logging.CRITICAL)
-    for _ in range(50):
-        dispatchers = list(server._map.values())
-        if not dispatchers:
-            break
-        for d in dispatchers:
-            d.handle_close()
-        thread.join(0.1)
-    thread.join(5)
+    """Close every waitress dispatcher from inside its own loop, which then ends."""
+    def close_all() -> None:
+        for dispatcher in list(server._map.values()):
+            dispatcher.handle_close()
+
+    server.trigger.pull_trigger(close_all)
+    thread.join(10)
     server.task_dispatcher.shutdown()
 
 
