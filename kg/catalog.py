@@ -491,6 +491,7 @@ def concept(store: Store, iri: str, lang: str = "en") -> Concept:
     note = pick(out.get(SKOS.definition, []), lang)
     scope = pick(out.get(SKOS.scopeNote, []), lang)
     about = products_about(store, str(node), lang)
+    typed = {r.object.iri for r in relations} | {r.subject.iri for r in relations}
     return Concept(
         iri=str(node),
         label=str(best) if best else local_name(str(node)),
@@ -503,7 +504,8 @@ def concept(store: Store, iri: str, lang: str = "en") -> Concept:
         schemes=refs(out.get(SKOS.inScheme, []) + out.get(SKOS.topConceptOf, [])),
         broader=refs(out.get(SKOS.broader, []) + inc.get(SKOS.narrower, [])),
         narrower=refs(out.get(SKOS.narrower, []) + inc.get(SKOS.broader, [])),
-        related=refs(out.get(SKOS.related, []) + inc.get(SKOS.related, [])),
+        related=[r for r in refs(out.get(SKOS.related, []) + inc.get(SKOS.related, []))
+                 if r.iri not in typed],
         matches={local_name(str(m)): refs(out.get(m, [])) for m in MATCH_PROPS if out.get(m)},
         relations=relations,
         products=about.items,
@@ -511,46 +513,73 @@ def concept(store: Store, iri: str, lang: str = "en") -> Concept:
     )
 
 
-def products_about(store: Store, iri: str, lang: str = "en") -> Listing:
+def products_about(store: Store, iri: str, lang: str = "en", *,
+                   cards: Mapping[str, ProductCard] | None = None,
+                   tree: Hierarchy | None = None) -> Listing:
     """List products about a concept or any narrower concept, each with its path up."""
     node = _iri(iri)
     res, ran = _run(store, "catalog_products_about", {"concept": node})
-    paths = _paths_up(store, node, lang)
-    cards = product_cards(store, lang).items
+    cards = cards if cards is not None else product_cards(store, lang).items
+    tree = tree or hierarchy(store, lang)
     items, seen = [], set()
     for row in res.rows:
         key = (str(row["product"]), str(row["about"]))
         if key in seen or key[0] not in cards:
             continue
         seen.add(key)
-        path = paths.get(key[1]) or [Ref(key[1], local_name(key[1]))]
+        path = tree.path(key[1], str(node))
         items.append(AboutProduct(cards[key[0]], path[0], path))
     items.sort(key=lambda a: (len(a.path), a.product.label.lower(), a.about.label))
     return Listing(items, ran)
 
 
-def _paths_up(store: Store, node: URIRef, lang: str) -> dict[str, list[Ref]]:
-    """Return, for every concept below `node`, its shortest path up to `node`."""
-    res, _ = _run(store, "catalog_subtree", {"concept": node})
-    parents: dict[str, set[str]] = defaultdict(set)
-    labels = _Labels(lang)
-    for row in res.rows:
-        parents[str(row["child"])].add(str(row["parent"]))
-        labels.add(row["child"], row.get("label"))
-    top = concept_label(store, str(node), lang)
-    down: dict[str, set[str]] = defaultdict(set)
-    for child, ps in parents.items():
-        for p in ps:
-            down[p].add(child)
-    paths = {str(node): [top]}
-    queue = deque([str(node)])
-    while queue:
-        here = queue.popleft()
-        for child in sorted(down.get(here, ())):
-            if child not in paths:
-                paths[child] = [labels.ref(child), *paths[here]]
-                queue.append(child)
-    return paths
+class Hierarchy:
+    """The broader links above the concepts products are about, for explaining paths."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Node]], lang: str, ran: Ran | None = None):
+        self.parents: dict[str, set[str]] = defaultdict(set)
+        self.labels = _Labels(lang)
+        self.query = ran
+        for row in rows:
+            child = str(row["child"])
+            if "parent" in row:
+                self.parents[child].add(str(row["parent"]))
+            self.labels.add(row["child"], row.get("label"))
+
+    def path(self, about: str, top: str) -> list[Ref]:
+        """Return the shortest chain of concepts from `about` up to `top`, both included."""
+        back: dict[str, str | None] = {about: None}
+        queue = deque([about])
+        while queue:
+            here = queue.popleft()
+            if here == top:
+                chain = []
+                node: str | None = here
+                while node is not None:
+                    chain.append(self.labels.ref(node))
+                    node = back[node]
+                return chain[::-1]
+            for up in sorted(self.parents.get(here, ())):
+                if up not in back:
+                    back[up] = here
+                    queue.append(up)
+        return [self.labels.ref(about)]
+
+    def up_from(self, about: str) -> set[str]:
+        """Return `about` and every concept above it (the concepts it is narrower than)."""
+        seen, queue = {about}, deque([about])
+        while queue:
+            for up in self.parents.get(queue.popleft(), ()):
+                if up not in seen:
+                    seen.add(up)
+                    queue.append(up)
+        return seen
+
+
+def hierarchy(store: Store, lang: str = "en") -> Hierarchy:
+    """Read the broader links above every concept a product is about."""
+    res, ran = _run(store, "catalog_hierarchy")
+    return Hierarchy(res.rows, lang, ran)
 
 
 def concept_label(store: Store, iri: str, lang: str = "en") -> Ref:
@@ -638,9 +667,13 @@ def product(store: Store, iri: str, lang: str = "en") -> Product:
         raise NotFound(f"no data product <{iri}> in the store")
     facts: dict[URIRef, set[Node]] = defaultdict(set)
     labels = _Labels(lang)
+    periods: dict[str, list[str]] = defaultdict(lambda: ["", ""])
     for row in res.rows:
         facts[row["p"]].add(row["o"])
         labels.add(row["o"], row.get("olabel"))
+        for i, var in enumerate(("start", "end")):
+            if var in row:
+                periods[_name(row["o"])][i] = str(row[var])
     card = _card(str(node), facts, labels, lang)
 
     def refs(prop: URIRef) -> list[Ref]:
@@ -662,7 +695,9 @@ def product(store: Store, iri: str, lang: str = "en") -> Product:
         "covers": refs(MESH.covers),
         "does_not_cover": refs(MESH.doesNotCover),
         "spatial": refs(DCTERMS.spatial) + [Ref("", t) for t in texts(DCTERMS.spatial)],
-        "temporal": [Ref("", t) for t in texts(DCTERMS.temporal)] + refs(DCTERMS.temporal),
+        "temporal": [Ref("", t) for t in texts(DCTERMS.temporal)]
+        + [Ref("", _period(*periods[r.iri])) if r.iri in periods else r
+           for r in refs(DCTERMS.temporal)],
         "biases": texts(RAI.dataBiases),
         "limitations": texts(RAI.dataLimitations),
     }
@@ -693,6 +728,12 @@ def product(store: Store, iri: str, lang: str = "en") -> Product:
         queries={"product": ran, "relations": rel_ran, "contact": contact_ran,
                  "policy": policy_ran, "fields": fields_ran, "lineage": lin.query},
     )
+
+
+def _period(start: str, end: str) -> str:
+    if start and end:
+        return f"{start} to {end}"
+    return f"since {start}" if start else f"until {end}"
 
 
 def _relations(rows: list[dict], lang: str) -> list[Relation]:
@@ -863,23 +904,23 @@ def search(store: Store, q: str, lang: str = "en",
     cards = cards_listing.items
     queries.append(cards_listing.query)
 
+    tree = hierarchy(store, lang)
+    queries.append(tree.query)
     concept_hits: dict[str, Hit] = {}
+    names = _Labels(lang)
     for row in c_res.rows:
         iri = str(row["concept"])
+        names.add(row["concept"], row.get("label"))
         score, reason = _concept_score(q, row["how"], row["matched"])
-        hit = concept_hits.get(iri)
-        if hit is None:
-            concept_hits[iri] = Hit("concept", iri, iri, score, [reason])
-        else:
-            hit.score = max(hit.score, score)
-            if reason not in hit.reasons:
-                hit.reasons.append(reason)
+        hit = concept_hits.setdefault(iri, Hit("concept", iri, iri, score, []))
+        hit.score = max(hit.score, score)
+        if reason not in hit.reasons:
+            hit.reasons.append(reason)
     for hit in concept_hits.values():
-        hit.label = concept_label(store, hit.iri, lang).label
+        hit.label = names.ref(hit.iri).label
         hit.reasons.sort()
 
     hits: dict[str, Hit] = {}
-
     why: dict[str, dict[str, int]] = defaultdict(dict)
 
     def add(iri: str, score: int, reason: str) -> None:
@@ -890,14 +931,16 @@ def search(store: Store, q: str, lang: str = "en",
         hit.score = max(hit.score, score)
         why[iri][reason] = max(score, why[iri].get(reason, score))
 
-    for chit in sorted(concept_hits.values(), key=lambda h: -h.score):
-        about = products_about(store, chit.iri, lang)
-        queries.append(about.query)
-        for a in about.items:
-            if a.direct:
-                add(a.product.iri, chit.score - 1, f"about {chit.label}")
-            else:
-                add(a.product.iri, chit.score - 3, a.explanation)
+    for card in cards.values():
+        for about in card.concepts:
+            for up in tree.up_from(about.iri) & concept_hits.keys():
+                chit = concept_hits[up]
+                if up == about.iri:
+                    add(card.iri, chit.score - 1, f"about {chit.label}")
+                else:
+                    path = tree.path(about.iri, up)
+                    found = AboutProduct(card, path[0], path)
+                    add(card.iri, chit.score - 2 - len(path), found.explanation)
     for row in p_res.rows:
         iri = str(row["product"])
         score, reason = _product_score(q, row["how"], row["matched"])
@@ -976,6 +1019,9 @@ def suggest(store: Store, q: str, lang: str = "en", limit: int = 10) -> list[dic
     c_res, _ = _run(store, "catalog_search_concepts", {"q": needle})
     p_res, _ = _run(store, "catalog_search_products", {"q": needle})
     best: dict[str, dict] = {}
+    names = _Labels(lang)
+    for row in [*c_res.rows, *p_res.rows]:
+        names.add(row.get("concept") or row.get("product"), row.get("label"))
     for row in c_res.rows:
         if row["how"] == SKOS.definition:
             continue
@@ -994,5 +1040,5 @@ def suggest(store: Store, q: str, lang: str = "en", limit: int = 10) -> list[dic
                          "score": score}
     ranked = sorted(best.values(), key=lambda s: (-s["score"], s["matched"].lower()))[:limit]
     for s in ranked:
-        s["label"] = concept_label(store, s["iri"], lang).label
+        s["label"] = names.ref(s["iri"]).label
     return ranked
