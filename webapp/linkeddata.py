@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
 from rdflib import BNode, Graph, Literal, URIRef
@@ -19,7 +20,17 @@ from kg.errors import NotFound, ResultTooLarge, UsageError
 from kg.namespaces import PREFIXES
 from kg.results import serialize_graph
 from webapp import get_settings, get_store
-from webapp.negotiation import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, negotiate
+from webapp.negotiation import (
+    HTML,
+    JSONLD,
+    NQUADS,
+    NTRIPLES,
+    RDFXML,
+    TRIG,
+    TURTLE,
+    Format,
+    negotiate,
+)
 
 bp = Blueprint("linkeddata", __name__)
 
@@ -87,6 +98,18 @@ def term_html(term) -> Markup:
     return Markup("{}").format(str(term))
 
 
+def render_graph(graph: Graph, fmt: Format) -> bytes:
+    """Serialize triples in an RDF format: prefixed Turtle/RDF-XML by rdflib, the rest by
+    pyoxigraph (rdflib's JSON-LD, TriG and N-Quads writers go through its deprecated
+    ConjunctiveGraph)."""
+    if fmt in (TURTLE, RDFXML, NTRIPLES):
+        return serialize_graph(graph, fmt.media_type)
+    from kg.formats import rdf_format
+    from kg.store.oxigraph import to_oxigraph
+    triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph]
+    return ox.serialize(triples, format=rdf_format(fmt.name).ox)
+
+
 @bp.app_template_global()
 def rdf_term(term) -> Markup:
     """Template helper: render an RDF term (see term_html)."""
@@ -150,7 +173,7 @@ def _answer(iri: str):
                                      timeout=settings.query_timeout).rows
         resp = Response(render_resource_html(iri, graph, incoming), mimetype="text/html")
     else:
-        resp = Response(serialize_graph(graph, fmt.media_type), mimetype=fmt.media_type)
+        resp = Response(render_graph(graph, fmt), mimetype=fmt.media_type)
     resp.headers["Vary"] = "Accept"
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp

@@ -20,33 +20,39 @@ class Format:
 
     name: str
     media_type: str
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # media types that ask for it, matched exactly
+    names: tuple[str, ...] = ()  # other `?format=` names (SPARQLWrapper sends its own)
 
     def types(self) -> tuple[str, ...]:
         return (self.media_type, *self.aliases)
 
+    def quality(self, ranges) -> float:
+        """Return the q a client gives this format; wildcards match the main type only."""
+        q = _quality(ranges, self.media_type) or 0.0
+        for alias in self.aliases:
+            q = max(q, _quality(ranges, alias, exact=True) or 0.0)
+        return q
 
-JSON = Format("json", "application/sparql-results+json", ("application/json",))
-XML = Format("xml", "application/sparql-results+xml", ("application/xml", "text/xml"))
+
+JSON = Format("json", "application/sparql-results+json", ("application/json",), ("srj",))
+XML = Format("xml", "application/sparql-results+xml", ("application/xml", "text/xml"),
+             ("srx",))
 CSV = Format("csv", "text/csv")
 TSV = Format("tsv", "text/tab-separated-values")
 TURTLE = Format("turtle", "text/turtle", ("application/x-turtle", "application/turtle",
-                                          "text/n3"))
-NTRIPLES = Format("ntriples", "application/n-triples", ("text/plain",))
-JSONLD = Format("jsonld", "application/ld+json")
-RDFXML = Format("rdfxml", "application/rdf+xml")
+                                          "text/n3"), ("ttl", "n3"))
+NTRIPLES = Format("ntriples", "application/n-triples", ("text/plain",), ("nt", "n-triples"))
+JSONLD = Format("jsonld", "application/ld+json", ("application/json",), ("json-ld", "json"))
+RDFXML = Format("rdfxml", "application/rdf+xml", ("application/xml", "text/xml"),
+                ("rdf", "rdf/xml", "xml"))
 TRIG = Format("trig", "application/trig")
-NQUADS = Format("nquads", "application/n-quads")
+NQUADS = Format("nquads", "application/n-quads", (), ("nq", "n-quads"))
 HTML = Format("html", "text/html", ("application/xhtml+xml",))
 
 TABULAR = (JSON, XML, CSV, TSV)
 BOOLEAN = (JSON, XML, CSV, TSV)
 RDF_FORMATS = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
 ALL = (*TABULAR, *RDF_FORMATS, HTML)
-_BY_NAME = {f.name: f for f in ALL}
-_NAME_ALIASES = {"ttl": "turtle", "nt": "ntriples", "n-triples": "ntriples",
-                 "json-ld": "jsonld", "rdf": "rdfxml", "rdf/xml": "rdfxml", "nq": "nquads",
-                 "srj": "json", "srx": "xml"}
 
 
 def parse_accept(header: str | None) -> list[tuple[str, str, float, int]]:
@@ -70,13 +76,15 @@ def parse_accept(header: str | None) -> list[tuple[str, str, float, int]]:
     return out
 
 
-def _quality(ranges, media_type: str) -> float | None:
+def _quality(ranges, media_type: str, *, exact: bool = False) -> float | None:
     """Return the q of the most specific range matching a media type (None: no match)."""
     typ, _, sub = media_type.partition("/")
     best, best_spec = None, -1
     for rt, rs, q, _ in ranges:
         if rt == typ and rs == sub:
             spec = 2
+        elif exact:
+            continue
         elif rt == typ and rs == "*":
             spec = 1
         elif rt == "*" and rs == "*":
@@ -93,21 +101,21 @@ def negotiate(offers: tuple[Format, ...] | list[Format], accept: str | None,
     """Choose among offers by an explicit format name, else by Accept q-values."""
     if explicit:
         key = explicit.strip().lower()
-        key = _NAME_ALIASES.get(key, key)
-        chosen = _BY_NAME.get(key) or next((f for f in offers if key in f.types()), None)
-        if chosen is None:
-            raise UsageError(f"unknown format {explicit!r}; known: "
-                             + ", ".join(f.name for f in offers))
-        if chosen not in offers:
-            raise NotAcceptable(f"format {chosen.name!r} does not fit this answer; "
-                                "it can be given as " + ", ".join(f.name for f in offers))
-        return chosen
+        for pool in (offers, ALL):  # a name means what fits this answer ("xml" of a graph)
+            for f in pool:
+                if key == f.name or key in f.names or key in f.types():
+                    if pool is offers:
+                        return f
+                    raise NotAcceptable(f"format {f.name!r} does not fit this answer; it "
+                                        "can be given as " + ", ".join(o.name for o in offers))
+        raise UsageError(f"unknown format {explicit!r}; known: "
+                         + ", ".join(f.name for f in offers))
     ranges = parse_accept(accept)
     if not ranges:
         return offers[0]
     best, best_q = None, 0.0
     for f in offers:  # in the server's order of preference: ties keep the first
-        q = max((_quality(ranges, t) or 0.0 for t in f.types()), default=0.0)
+        q = f.quality(ranges)
         if q > best_q:
             best, best_q = f, q
     if best is None:

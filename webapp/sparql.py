@@ -31,11 +31,12 @@ from kg.errors import (
 )
 from kg.loading import parse_bytes
 from kg.namespaces import PREFIXES, sparql_prefixes
-from kg.results import serialize_graph, serialize_result
+from kg.results import serialize_result
 from kg.sparqlsafety import tokens
 from kg.store.oxigraph import STAGING_PREFIX
 from webapp import get_settings, get_store
 from webapp.auth import require_steward
+from webapp.linkeddata import render_graph
 from webapp.negotiation import (
     BOOLEAN,
     HTML,
@@ -238,7 +239,10 @@ def _query(op: Operation):
             f"LIMIT {settings.max_rows} (or less) to the query, or ask for the first "
             f"{settings.max_rows} rows with partial=true (marked by the header "
             f"{TRUNCATED_HEADER}: true)")
-    body = serialize_result(result, fmt.media_type)
+    if result.kind == "graph":
+        body = render_graph(result.graph(), fmt)
+    else:
+        body = serialize_result(result, fmt.media_type)
     if result.truncated and fmt is JSON:
         doc = json.loads(body)
         doc["meshkg"] = {"truncated": True, "max_rows": settings.max_rows}
@@ -269,8 +273,7 @@ def _no_query():
     fmt = negotiate((*RDF_FORMATS, HTML), request.headers.get("Accept"), _first("format"))
     if fmt is HTML:
         return _query_page(None)
-    return Response(serialize_graph(service_description(), fmt.media_type),
-                    mimetype=fmt.media_type)
+    return Response(render_graph(service_description(), fmt), mimetype=fmt.media_type)
 
 
 def service_description() -> Graph:
@@ -444,7 +447,7 @@ def _read_graph(target: str | None):
         if res.truncated:
             raise ResultTooLarge(f"the default graph has more than {get_settings().max_rows} "
                                  "triples; read it one named graph at a time")
-        body = serialize_graph(res.graph(), fmt.media_type)
+        body = render_graph(res.graph(), fmt)
     else:
         if not store.has_graph(target):
             raise NotFound(f"no graph <{target}> in the store")

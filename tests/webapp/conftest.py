@@ -88,8 +88,8 @@ def server(start_server) -> Server:
 
 @pytest.fixture
 def steward_server(start_server) -> Server:
-    """A server that takes updates from stewards."""
-    return start_server(updates_enabled=True)
+    """A server that takes updates from stewards, over data no shape targets."""
+    return start_server(updates_enabled=True, data=("notes.ttl",))
 
 
 def bearer(token: str = STEWARD_TOKEN) -> dict[str, str]:
