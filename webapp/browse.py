@@ -219,7 +219,7 @@ def concept():
     """A concept page: labels, notes, links, typed relations, products, a picture."""
     store, lang = get_store(), _lang()
     c = catalog.concept(store, _iri_arg(), lang)
-    return render_template("concept.html", c=c, picture=concept_picture(c), lang=lang)
+    return render_template("concept.html", c=c, pic=concept_picture(c), lang=lang)
 
 
 def _scheme_tree(store, s: catalog.Scheme, lang: str, open_iri: str | None):
@@ -271,7 +271,7 @@ def product():
     coverage, trust, lineage, and only then its schema and output ports."""
     store, lang = get_store(), _lang()
     p = catalog.product(store, _iri_arg(), lang)
-    return render_template("product.html", p=p, picture=lineage_picture(p.lineage, p.card.iri),
+    return render_template("product.html", p=p, pic=lineage_picture(p.lineage, p.card.iri),
                            lang=lang)
 
 

@@ -1,0 +1,212 @@
+"""The meaning-first browser pages, through the Flask test client, over the demo mesh
+and a tiny mesh whose labels try to inject HTML and whose links use javascript: IRIs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from kg.config import Settings
+from kg.loading import parse_file
+from kg.sources import load_demo
+from kg.store.oxigraph import OxigraphStore
+from webapp import create_app
+from webapp.browse import CSP, page_for, safe_href
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+CONCEPT = "https://demo.meshkg.org/id/concept/"
+PRODUCT = "https://demo.meshkg.org/id/product/"
+EX = "https://example.org/mesh/"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    path = tmp_path_factory.mktemp("browse") / "store"
+    store = OxigraphStore(path)
+    load_demo(store, show_progress=False)
+    mini = parse_file(DATA / "catalog" / "mini-mesh.ttl", graph="urn:test:mini-mesh")
+    store.write_quads({"urn:test:mini-mesh": mini.quads})
+    app = create_app(Settings(store=str(path), load_demo=False), store)
+    yield app
+    store.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def page(client, path: str, iri: str | None = None, **args) -> str:
+    url = path + (f"?iri={quote(iri, safe='')}" if iri else "")
+    for k, v in args.items():
+        url += ("&" if "?" in url else "?") + f"{k}={quote(v, safe='')}"
+    resp = client.get(url)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
+    return resp.get_data(as_text=True)
+
+
+def order_of(html: str, *markers: str) -> list[int]:
+    return [html.index(m) for m in markers]
+
+
+def test_home_shows_search_domains_concepts_recent_and_validation(client):
+    html = page(client, "/")
+    assert 'name="q"' in html
+    assert "Pharma research" in html and "7 data products" in html
+    assert "Retail sales" in html and "Recently changed" in html
+    assert re.search(r"<strong>\d+</strong> of \d+ data products pass validation", html)
+    assert "Open this query on the SPARQL page" in html
+
+
+def test_product_page_is_meaning_first_in_this_order(client):
+    html = page(client, "/product", PRODUCT + "pos-transactions-raw")
+    sections = ["id=\"about\"", "id=\"relations\"", "id=\"tags\"", "id=\"privacy\"",
+                "id=\"policies\"", "id=\"coverage\"", "id=\"trust\"", "id=\"lineage\"",
+                "id=\"schema\""]
+    positions = order_of(html, *sections)
+    assert positions == sorted(positions)
+    assert html.index("Does not cover") < html.index("receipt_id")
+    assert "Digital sale" not in html.split('id="coverage"')[1].split('id="trust"')[0]
+    assert "Online sale" in html.split('id="coverage"')[1].split('id="trust"')[0]
+    assert "<svg" in html.split('id="lineage"')[1]
+
+
+def test_concept_page_shows_products_of_narrower_concepts_marked(client):
+    html = page(client, "/concept", CONCEPT + "sale")
+    below = html.split('id="h-narrower-products"')[1]
+    assert "Store sales" in below
+    assert "about In-store sale, narrower than Retail sale, a narrower concept of Sale" in below
+    assert "<svg" in html and 'class="node-link"' in html
+
+
+def test_concept_language_switch_and_fallback(client):
+    html = page(client, "/concept", CONCEPT + "online-sale", lang="de")
+    assert '<h1 lang="de">Onlineverkauf</h1>' in html
+    assert 'hreflang="en"' in html
+    html = page(client, "/concept", CONCEPT + "online-sale", lang="fr")
+    assert '<h1 lang="en">Online sale</h1>' in html
+
+
+def test_typed_relation_reads_as_a_sentence(client):
+    html = page(client, "/concept", EX + "Order")
+    assert re.search(r">Customer</a> <span class=\"rel\">places</span> <a[^>]*>Order</a>", html)
+
+
+def test_scheme_tree_is_collapsible_and_searchable(client):
+    html = page(client, "/scheme", "https://demo.meshkg.org/id/scheme/retail-sales")
+    assert "<details" in html and "<summary>" in html and "Online sale" in html
+    html = page(client, "/scheme", "https://demo.meshkg.org/id/scheme/retail-sales", q="online")
+    assert "Concepts matching" in html and "Online sale" in html
+    frag = page(client, "/scheme/children", CONCEPT + "retail-sale")
+    assert "Online sale" in frag and "<html" not in frag
+
+
+@pytest.mark.parametrize("path,iri,text", [
+    ("/domain", "https://demo.meshkg.org/id/domain/sales", "Store sales"),
+    ("/tag", EX + "tag-kpi", "Web shop sales"),
+    ("/privacy", "https://w3id.org/dpv/pd#EmailAddress", "Web shop sales"),
+    ("/policy", EX + "web-policy", "No one may distribute this product."),
+])
+def test_listing_pages(client, path, iri, text):
+    html = page(client, path, iri)
+    assert text in html and "The query behind this list" in html
+
+
+@pytest.mark.parametrize("path", ["/concept", "/product", "/scheme", "/domain", "/tag",
+                                  "/privacy", "/policy"])
+def test_unknown_iri_is_404(client, path):
+    resp = client.get(f"{path}?iri={quote(EX + 'nothing-here', safe='')}")
+    assert resp.status_code == 404
+    assert resp.headers["Content-Security-Policy"] == CSP
+
+
+def test_missing_or_broken_iri_is_400(client):
+    assert client.get("/concept").status_code == 400
+    assert client.get("/concept?iri=" + quote("https://x> } ; DROP ALL ; #")).status_code == 400
+
+
+def test_search_json_has_results_reasons_and_facets(client):
+    resp = client.get("/search?q=Digitaler%20Verkauf", headers={"Accept": "application/json"})
+    assert resp.status_code == 200 and resp.is_json
+    body = resp.get_json()
+    assert body["concepts"][0]["iri"] == CONCEPT + "online-sale"
+    assert any(r["label"] == "E-commerce sales" for r in body["results"])
+    assert all(r["why"] for r in body["results"])
+    assert set(body["facets"]) == {"domain", "concept", "tag", "personal", "status", "policy"}
+
+
+def test_search_html_facet_links_filter(client):
+    html = page(client, "/search", q="sale")
+    assert "Narrow down" in html and "domain=" in html
+    body = client.get("/search?q=sale&personal=yes&format=json").get_json()
+    assert body["filters"] == {"personal": "yes"}
+
+
+def test_suggest_json(client):
+    resp = client.get("/suggest?q=onlinever")
+    assert resp.is_json
+    assert resp.get_json()[0]["label"] == "Online sale"
+    assert resp.get_json()[0]["url"].startswith("/concept?iri=")
+
+
+@pytest.mark.parametrize("path,iri", [("/concept", EX + "Evil"), ("/product", EX + "campaigns"),
+                                      ("/concept", EX + "Customer")])
+def test_labels_with_html_are_shown_as_text(client, path, iri):
+    html = page(client, path, iri)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html or "&lt;img src=x" in html
+
+
+def test_search_results_escape_labels(client):
+    html = page(client, "/search", q="evil")
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_javascript_iris_are_never_links(client):
+    for path, iri in (("/concept", EX + "Evil"), ("/product", EX + "web-sales")):
+        html = page(client, path, iri)
+        assert 'href="javascript:' not in html
+        assert "javascript:alert(1)" in html
+
+
+@pytest.mark.parametrize("iri,ok", [("https://x.org/a", True), ("mailto:a@b.org", True),
+                                    ("javascript:alert(1)", False), ("data:text/html,x", False),
+                                    ("JaVaScRiPt:alert(1)", False), ("//evil.org", False),
+                                    ("https://x.org/\"onmouseover=", False)])
+def test_safe_href(iri, ok):
+    assert (safe_href(iri) is not None) is ok
+
+
+@pytest.mark.parametrize("path", ["/", "/search?q=sale", "/suggest?q=sa", "/static/meshkg.css",
+                                  "/no-such-page"])
+def test_csp_header_on_every_response(client, path):
+    resp = client.get(path)
+    resp.close()
+    csp = resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+
+
+def test_pages_have_no_inline_scripts_or_external_requests(client):
+    for path in ("/", f"/concept?iri={quote(CONCEPT + 'sale')}",
+                 f"/product?iri={quote(PRODUCT + 'store-sales')}"):
+        html = client.get(path).get_data(as_text=True)
+        assert re.findall(r"<script(?![^>]*\bsrc=\"/static/)", html) == []
+        assert " on" not in re.sub(r"<pre>.*?</pre>", "", html, flags=re.S).split("<body>")[0]
+        assert not re.search(r"(src|href)=\"(https?:)?//(?!127\.0\.0\.1)", html.split(
+            "<main")[0])
+
+
+def test_page_for_tells_the_page_of_an_iri(app):
+    with app.test_request_context("/"):
+        assert page_for(PRODUCT + "store-sales").startswith("/product?iri=")
+        assert page_for(CONCEPT + "sale").startswith("/concept?iri=")
+        assert page_for(EX + "nothing-here") is None
+
+
+def test_every_page_links_its_data(client):
+    html = page(client, "/product", PRODUCT + "store-sales")
+    assert "/resource?iri=" in html and "format=turtle" in html and "format=jsonld" in html
