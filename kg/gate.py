@@ -45,8 +45,13 @@ def affected(store: Store, changed: set[str], graphs: list[str]) -> set[str]:
     items = sorted(changed)
     for i in range(0, len(items), 400):
         values = _iri_values("changed", items[i:i + 400])
-        q = load_query("gate_affected").replace("#VALUES#", values)
-        out |= {str(r["focus"]) for r in store.query(q, default_graphs=graphs).rows}
+        q = load_query("gate_referrers").replace("#VALUES#", values)
+        referrers = sorted({str(r["s"]) for r in store.query(q, default_graphs=graphs).rows
+                            if isinstance(r["s"], URIRef)})
+        for j in range(0, len(referrers), 400):
+            q = load_query("gate_affected").replace(
+                "#VALUES#", _iri_values("s", referrers[j:j + 400]))
+            out |= {str(r["focus"]) for r in store.query(q, default_graphs=graphs).rows}
     return out
 
 

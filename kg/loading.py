@@ -93,6 +93,7 @@ def _check_bytes(data: bytes, info: RdfFormatInfo, source: str) -> bytes:
             raise HostileInput("RDF/XML with a DOCTYPE or ENTITY declaration is refused "
                                "(entity expansion and external entities are unsafe)",
                                source=source)
+        _check_well_formed(data, source)
     if info.name == "jsonld":
         data = _localize_contexts(data, source)
     elif data.lstrip()[:1] in (b"{", b"[") and info.name in ("turtle", "trig"):
@@ -101,6 +102,17 @@ def _check_bytes(data: bytes, info: RdfFormatInfo, source: str) -> bytes:
             raise FormatMismatch(f"format mismatch: this looks like JSON, not {info.name}",
                                  source=source)
     return data
+
+
+def _check_well_formed(data: bytes, source: str) -> None:
+    """Refuse XML that is not well-formed (pyoxigraph accepts unclosed elements at EOF)."""
+    from xml.parsers import expat
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise ParseError(f"not well-formed XML: {expat.ErrorString(exc.code)}", source=source,
+                         line=exc.lineno, column=exc.offset + 1) from exc
 
 
 def _localize_contexts(data: bytes, source: str) -> bytes:
@@ -169,7 +181,7 @@ def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: st
             if isinstance(g, ox.DefaultGraph):
                 g = target
             elif isinstance(g, ox.BlankNode):
-                raise ParseError("blank-node graph names are not supported", source=source)
+                g = target  # an unnamed graph of the file belongs to its source graph
             s, p, o = q.subject, q.predicate, q.object
             if rewrite:
                 s, p, o = _rewrite_term(s), _rewrite_term(p), _rewrite_term(o)

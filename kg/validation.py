@@ -272,12 +272,13 @@ def describe(store: Store, focus: Sequence[str], *, graphs: list[str] | None = N
     q = load_query("validation_describe").replace("#VALUES#", _values("focus", focus))
     g = store.query(q, default_graphs=graphs).graph()
     objects = {str(o) for o in g.objects() if isinstance(o, URIRef)}
-    objects |= {str(p) for p in g.predicates()} - {str(RDF.type)}
     objects |= set(focus)
     objects = sorted(objects)
+    from kg.namespaces import SCHEMA_INFERRED_GRAPH
+    context = ("validation_context_closure" if store.has_graph(SCHEMA_INFERRED_GRAPH)
+               else "validation_context")
     for i in range(0, len(objects), 500):
-        q = load_query("validation_context").replace("#VALUES#",
-                                                     _values("r", objects[i:i + 500]))
+        q = load_query(context).replace("#VALUES#", _values("r", objects[i:i + 500]))
         for t in store.query(q, default_graphs=graphs).triples:
             g.add(t)
     return g
