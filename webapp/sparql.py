@@ -257,11 +257,14 @@ def run_query(op: Operation):
     """Run a query within the time budget and row cap of the settings."""
     settings = get_settings()
     try:
-        return get_store().query(op.text, default_graphs=op.default_graphs,
+        # relative IRIs resolve against base_iri (the Protocol lets the service pick the
+        # base); error positions are shifted back past this one line
+        return get_store().query(f"BASE <{settings.base_iri}>\n{op.text}",
+                                 default_graphs=op.default_graphs,
                                  named_graphs=op.named_graphs,
                                  timeout=settings.query_timeout, max_rows=settings.max_rows)
     except QuerySyntaxError as exc:
-        raise QuerySyntaxError(_readable_position(exc.message)) from None
+        raise QuerySyntaxError(_readable_position(exc.message, shift=1)) from None
 
 
 def _first(name: str) -> str | None:
@@ -366,7 +369,6 @@ def apply_update(text: str) -> None:
     """Run a SPARQL Update through the SHACL gate, relative IRIs against base_iri."""
     settings = get_settings()
     try:
-        # one line of BASE in front: error positions are shifted back below
         gate.apply_update(get_store(), f"BASE <{settings.base_iri}>\n{text}")
     except QuerySyntaxError as exc:
         raise QuerySyntaxError(_readable_position(exc.message, shift=1)) from None
