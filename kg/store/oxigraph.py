@@ -256,6 +256,8 @@ class OxigraphStore(Store):
             self._store.flush()
 
     def close(self) -> None:
+        if self._store is None:
+            return
         if self.path is not None:
             try:
                 self._store.flush()

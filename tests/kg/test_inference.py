@@ -1,0 +1,84 @@
+"""Inference materialises what owlrl entails for the rules discovery needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import owlrl
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SKOS
+
+from kg.inference import infer, instance_graph
+from kg.namespaces import SCHEMA_INFERRED_GRAPH
+from kg.sources import load_files
+
+DATA = Path(__file__).parent.parent / "data"
+SMALL = DATA / "inference" / "small.ttl"
+VOCAB = Path(__file__).parent.parent.parent / "kg" / "vocab"
+EX = "https://example.org/inf/"
+#: predicates whose entailments meshkg materialises
+KINDS = {str(RDF.type), str(SKOS.broader), str(SKOS.narrower), str(SKOS.related),
+         str(SKOS.broaderTransitive), str(SKOS.narrowerTransitive),
+         EX + "derivedFrom", EX + "relatedTo", EX + "feeds", EX + "peerOf"}
+
+
+def _ours(store) -> set[tuple[str, str, str]]:
+    res = store.query("SELECT DISTINCT ?s ?p ?o { ?s ?p ?o }")
+    return {(str(r["s"]), str(r["p"]), str(r["o"])) for r in res.rows}
+
+
+def _restrict(triples) -> set[tuple[str, str, str]]:
+    return {t for t in triples if t[0].startswith(EX) and t[1] in KINDS
+            and (t[1] != str(RDF.type) or t[2].startswith((EX, str(SKOS))))}
+
+
+def _owlrl_closure() -> set[tuple[str, str, str]]:
+    g = Graph()
+    g.parse(SMALL)
+    g.parse(VOCAB / "skos-core.ttl")
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
+    return {(str(s), str(p), str(o)) for s, p, o in g if isinstance(s, URIRef)}
+
+
+@pytest.fixture
+def store(vocab_store):
+    load_files(vocab_store, [SMALL], validate=False)
+    return vocab_store
+
+
+def test_entailments_match_owlrl_for_the_rules_discovery_needs(store):
+    expected = _restrict(_owlrl_closure())
+    assert _restrict(_ours(store)) == expected
+    # and the closure is not trivial: a 3-level concept chain and class chain
+    assert (EX + "app-sale", str(SKOS.broaderTransitive), EX + "sale") in expected
+    assert (EX + "web", str(RDF.type), EX + "Product") in expected
+
+
+def test_inferred_triples_live_in_their_own_graphs(store):
+    graphs = store.graphs()
+    source = SMALL.resolve().as_uri()
+    assert SCHEMA_INFERRED_GRAPH in graphs
+    assert instance_graph(source) in graphs
+    assert not store.ask("ASK { GRAPH ?g { <https://example.org/inf/web> a "
+                         "<https://example.org/inf/Product> } }",
+                         named_graphs=[source])
+
+
+def test_one_source_change_rederives_only_that_source(store, tmp_path):
+    other = tmp_path / "other.ttl"
+    other.write_text(f"<{EX}x> a <{EX}SalesProduct> .\n")
+    load_files(store, [other], validate=False)
+    report = infer(store, changed=[other.resolve().as_uri()])
+    assert list(report.graphs) == [other.resolve().as_uri()]
+    assert not report.schema_recomputed
+    assert store.ask(f"ASK {{ <{EX}x> a <{EX}Product> }}")
+
+
+def test_dropping_a_source_drops_its_entailments(store):
+    from kg import gate
+    source = SMALL.resolve().as_uri()
+    gate.write(store, drop=[source], validate=False)
+    infer(store, changed=[source])
+    assert instance_graph(source) not in store.graphs()
+    assert not store.ask(f"ASK {{ <{EX}web> a <{EX}Product> }}")
