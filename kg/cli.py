@@ -223,7 +223,7 @@ def _print_table(result) -> None:
     console.print(f"{len(result.rows)} rows" + (" (truncated)" if result.truncated else ""))
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["turtle", "trig", "jsonld", "nquads",
                                                     "ntriples", "rdfxml"]),
               default="trig", show_default=True)
@@ -231,14 +231,20 @@ def _print_table(result) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
 @click.pass_context
 def export(ctx, fmt, graph, output):
-    """Export the store, or one named graph, as RDF."""
+    """Export the store, or one named graph, as RDF; subcommands speak other standards."""
     from kg.errors import NotFound, UsageError
+    if ctx.invoked_subcommand is not None:
+        return
     store = open_from(ctx)
     if graph is not None and not store.has_graph(graph):
         raise NotFound(f"no named graph <{graph}> in the store")
     if graph is None and fmt in ("turtle", "ntriples", "rdfxml"):
         raise UsageError(f"{fmt} holds one graph: give --graph, or use trig, nquads or jsonld")
-    data = store.dump(graph, fmt)
+    write_output(store.dump(graph, fmt), output)
+
+
+def write_output(data: bytes, output: str | None) -> None:
+    """Write bytes to a file atomically (via a .part file), or to standard output."""
     if output:
         tmp = Path(output + ".part")
         tmp.write_bytes(data)
@@ -246,6 +252,7 @@ def export(ctx, fmt, graph, output):
         click.echo(f"wrote {len(data)} bytes to {output}", err=True)
     else:
         sys.stdout.buffer.write(data)
+        sys.stdout.flush()
 
 
 @main.command()
@@ -306,6 +313,21 @@ def drop(ctx, graph):
     run(store, changed=[graph])
     click.echo(f"dropped <{graph}>")
 
+
+def _register_extensions() -> None:
+    """Add the commands of kg's own feature modules (each keeps its CLI beside its logic)."""
+    import importlib
+    for name in ("kg.governance_cli", "kg.exchange.cli", "kg.migrate_cli"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if not name.startswith(exc.name or "?"):
+                raise
+            continue
+        module.register(main, export)
+
+
+_register_extensions()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
