@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, SKOS
+from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from kg.errors import NotFound, UsageError
@@ -701,14 +701,8 @@ def product(store: Store, iri: str, lang: str = "en") -> Product:
         "biases": texts(RAI.dataBiases),
         "limitations": texts(RAI.dataLimitations),
     }
-    shown = {RDF.type, RDFS.label, DCTERMS.description, DPROD.purpose, DCTERMS.subject,
-             MESH.tag, DPV.hasPersonalData, DPV.hasPurpose, DPV.hasLegalBasis,
-             DPROD.informationSensitivityClassification, ODRL.hasPolicy, MESH.covers,
-             MESH.doesNotCover, DCTERMS.spatial, DCTERMS.temporal, RAI.dataBiases,
-             RAI.dataLimitations, DPROD.dataProductOwner, DCAT.contactPoint, DPROD.domain,
-             DPROD.lifecycleStatus, DCTERMS.modified, PROV.wasDerivedFrom, DPROD.outputPort}
-    links = _unique(Ref(str(o), f"{local_name(str(p))}: {o}") for p, os in facts.items()
-                    if p not in shown for o in os if isinstance(o, URIRef))
+    links = _unique(Ref(str(o), f"{name}: {o}") for p, name in _MORE_LINKS.items()
+                    for o in facts.get(p, ()) if isinstance(o, URIRef))
     return Product(
         card=card,
         about=card.concepts,
@@ -728,6 +722,13 @@ def product(store: Store, iri: str, lang: str = "en") -> Product:
         queries={"product": ran, "relations": rel_ran, "contact": contact_ran,
                  "policy": policy_ran, "fields": fields_ran, "lineage": lin.query},
     )
+
+
+_MORE_LINKS = {
+    DCTERMS.isReplacedBy: "replaced by", DCTERMS.replaces: "replaces",
+    DCAT.landingPage: "landing page", RDFS.seeAlso: "see also",
+    DCTERMS.conformsTo: "conforms to", URIRef(FOAF + "page"): "documentation",
+}
 
 
 def _period(start: str, end: str) -> str:

@@ -138,36 +138,31 @@ def _clip(label: str, n: int = 28) -> str:
 
 def concept_picture(c: catalog.Concept, limit: int = 8) -> dict:
     """Lay out a concept's neighbourhood: broader above, narrower below, related beside."""
-    width, row_h = 760, 110
-    groups = [("broader", c.broader[:limit], 0), ("narrower", c.narrower[:limit], 2)]
+    width, row_h, gap = 760, 100, 36
     side = [(r.relation.label, r.object if r.subject.iri == c.iri else r.subject,
-             "out" if r.subject.iri == c.iri else "in") for r in c.relations]
-    side += [("related", r, "both") for r in c.related]
-    side = side[: limit]
-    nodes, edges = [], []
-    centre = {"x": width / 2, "y": row_h + 40, "label": _clip(c.label), "full": c.label,
-              "w": _box_width(c.label), "href": None, "kind": "centre"}
-    nodes.append(centre)
-    for name, refs, row in groups:
+             "→" if r.subject.iri == c.iri else "←") for r in c.relations]
+    side = (side + [("related", r, "") for r in c.related])[:limit]
+    spread = ((len(side) + 1) // 2) * gap / 2
+    cy = (row_h if c.broader else 0) + max(40, spread + 20)
+    nodes = [{"x": width / 2, "y": cy, "label": _clip(c.label), "full": c.label,
+              "w": _box_width(c.label), "href": None, "kind": "centre"}]
+    edges = []
+
+    def link(ref, x, y, kind, label, lift=0):
+        nodes.append(_node(ref, x, y, kind))
+        edges.append({"x1": width / 2, "y1": cy, "x2": x, "y2": y, "label": label,
+                      "lx": (width / 2 + x) / 2, "ly": (cy + y) / 2 - lift})
+
+    for refs, y, name in ((c.broader[:limit], cy - row_h, "broader"),
+                          (c.narrower[:limit], cy + row_h, "narrower")):
         for i, ref in enumerate(refs):
-            x = width * (i + 1) / (len(refs) + 1)
-            y = 40 if row == 0 else 2 * row_h + 40
-            nodes.append(_node(ref, x, y, name))
-            edges.append({"x1": centre["x"], "y1": centre["y"], "x2": x, "y2": y,
-                          "label": name, "lx": (centre["x"] + x) / 2,
-                          "ly": (centre["y"] + y) / 2})
-    for i, (name, ref, direction) in enumerate(side):
-        left = i % 2 == 0
-        x = 110 if left else width - 110
-        y = centre["y"] + (i // 2 - (len(side) - 1) // 4) * 36
-        nodes.append(_node(ref, x, y, "related"))
-        arrow = {"out": "→", "in": "←", "both": ""}[direction]
-        edges.append({"x1": centre["x"], "y1": centre["y"], "x2": x, "y2": y,
-                      "label": f"{name} {arrow}".strip() if not left or direction == "both"
-                      else f"{name} {arrow}".strip(),
-                      "lx": (centre["x"] + x) / 2, "ly": (centre["y"] + y) / 2 - 6})
-    height = 3 * row_h if c.narrower else 2 * row_h + 20
-    return {"width": width, "height": height, "nodes": nodes, "edges": edges}
+            link(ref, width * (i + 1) / (len(refs) + 1), y, name, name)
+    for i, (name, ref, arrow) in enumerate(side):
+        x = 110 if i % 2 == 0 else width - 110
+        y = cy + (i // 2 - (len(side) - 1) // 4) * gap
+        link(ref, x, y, "related", f"{name} {arrow}".strip(), lift=6)
+    bottom = max(n["y"] for n in nodes) + 30
+    return {"width": width, "height": bottom, "nodes": nodes, "edges": edges}
 
 
 def _node(ref, x: float, y: float, kind: str) -> dict:
