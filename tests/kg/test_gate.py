@@ -79,8 +79,8 @@ def test_staging_graphs_left_by_a_crash_are_dropped_on_open(tmp_path):
 
 def test_write_replaces_graphs_and_adds_atomically(tmp_path):
     store = OxigraphStore(tmp_path / "s")
-    one = parse_bytes(b"<http://x/a> <http://x/p> "1" .", "ntriples", source="a", graph="urn:g:1")
-    two = parse_bytes(b"<http://x/b> <http://x/p> "2" .", "ntriples", source="b", graph="urn:g:2")
+    one = parse_bytes(b'<http://x/a> <http://x/p> "1" .', "ntriples", source="a", graph="urn:g:1")
+    two = parse_bytes(b'<http://x/b> <http://x/p> "2" .', "ntriples", source="b", graph="urn:g:2")
     store.write_quads({"urn:g:1": one.quads})
     store.write_quads({"urn:g:2": two.quads}, add=[ox.Quad(
         ox.NamedNode("http://x/c"), ox.NamedNode("http://x/p"), ox.Literal("3"),
