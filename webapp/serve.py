@@ -35,6 +35,28 @@ def make_server(settings: Settings, store=None, *, host: str | None = None,
                          ident="meshkg")
 
 
+def start_in_thread(server, name: str = "meshkg-server"):
+    """Run a waitress server in a daemon thread; return the function that stops it."""
+    import threading
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        def close_all() -> None:  # inside waitress's loop, which ends once its map is empty
+            for dispatcher in list(server._map.values()):
+                dispatcher.handle_close()
+
+        if thread.is_alive():
+            try:
+                server.trigger.pull_trigger(close_all)
+            except OSError:  # the loop closed its trigger on the way out already
+                pass
+        thread.join(10)
+        server.task_dispatcher.shutdown()
+
+    return stop
+
+
 @click.command()
 @click.option("--host", help="Interface to listen on (default: settings.host, 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default: settings.port, 8080).")

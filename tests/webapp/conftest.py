@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from kg.formats import format_for_path
 from kg.store.oxigraph import OxigraphStore
 from kg.store.sandbox import close_sandbox
 from webapp.auth import hash_token
-from webapp.serve import make_server
+from webapp.serve import make_server, start_in_thread
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "endpoint"
 STEWARD_TOKEN = "steward-secret-for-tests"
@@ -42,17 +41,6 @@ def graph_name(path: Path) -> str:
     return FIXTURE_GRAPH + path.stem
 
 
-def _stop(server, thread: threading.Thread) -> None:
-    """Close every waitress dispatcher from inside its own loop, which then ends."""
-    def close_all() -> None:
-        for dispatcher in list(server._map.values()):
-            dispatcher.handle_close()
-
-    server.trigger.pull_trigger(close_all)
-    thread.join(10)
-    server.task_dispatcher.shutdown()
-
-
 @pytest.fixture
 def start_server(tmp_path):
     """Start a server with some settings and fixture files; stop it after the test."""
@@ -68,14 +56,12 @@ def start_server(tmp_path):
             path = DATA / name
             store.put_graph(graph_name(path), path.read_bytes(), format_for_path(path).name)
         server = make_server(settings, store, host="127.0.0.1", port=0, threads=6)
-        thread = threading.Thread(target=server.run, name="meshkg-test-server", daemon=True)
-        thread.start()
-        running.append((server, thread, store))
+        running.append((start_in_thread(server, "meshkg-test-server"), store))
         return Server(f"http://127.0.0.1:{server.effective_port}", store, settings)
 
     yield start
-    for server, thread, store in running:
-        _stop(server, thread)
+    for stop, store in running:
+        stop()
         close_sandbox(store)
         store.close()
 
@@ -92,6 +78,9 @@ def steward_server(start_server) -> Server:
     return start_server(updates_enabled=True, data=("notes.ttl",))
 
 
-def bearer(token: str = STEWARD_TOKEN) -> dict[str, str]:
-    """Return the Authorization header of a steward."""
-    return {"Authorization": f"Bearer {token}"}
+@pytest.fixture
+def bearer():
+    """Return a function giving the Authorization header of a steward (or of a token)."""
+    def header(token: str = STEWARD_TOKEN) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+    return header

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 import requests
-from conftest import bearer
 
 NOTES = "urn:meshkg:test:notes"
 NEW = "urn:meshkg:test:new"
@@ -59,7 +58,7 @@ def test_graph_must_be_named_once(server, params):
     assert r.status_code == 400
 
 
-def test_put_creates_then_replaces(steward_server):
+def test_put_creates_then_replaces(steward_server, bearer):
     r = _gs(steward_server, "PUT", graph=NEW, data=NOTE_TTL, headers={**TTL, **bearer()})
     assert r.status_code == 201, r.text
     r = _gs(steward_server, "PUT", graph=NEW, data=MORE_TTL, headers={**TTL, **bearer()})
@@ -67,20 +66,20 @@ def test_put_creates_then_replaces(steward_server):
     assert _comments(steward_server, NEW) == {"eight"}
 
 
-def test_post_adds(steward_server):
+def test_post_adds(steward_server, bearer):
     r = _gs(steward_server, "POST", data=NOTE_TTL, headers={**TTL, **bearer()})
     assert r.status_code == 204, r.text
     assert _comments(steward_server, NOTES) >= {"nine", "the first note"}
 
 
-def test_delete_drops_the_graph(steward_server):
+def test_delete_drops_the_graph(steward_server, bearer):
     assert _gs(steward_server, "DELETE", headers=bearer()).status_code == 204
     assert not steward_server.store.has_graph(NOTES)
     assert _gs(steward_server, "DELETE", headers=bearer()).status_code == 404
 
 
 @pytest.mark.parametrize("method", ["PUT", "POST", "DELETE"])
-def test_writes_need_a_steward_token(steward_server, method):
+def test_writes_need_a_steward_token(steward_server, method, bearer):
     before = steward_server.store.dump(None, "nquads")
     assert _gs(steward_server, method, data=NOTE_TTL, headers=TTL).status_code == 401
     assert _gs(steward_server, method, data=NOTE_TTL,
@@ -89,12 +88,12 @@ def test_writes_need_a_steward_token(steward_server, method):
 
 
 @pytest.mark.parametrize("method", ["PUT", "POST", "DELETE"])
-def test_writes_are_403_when_updates_are_off(server, method):
+def test_writes_are_403_when_updates_are_off(server, method, bearer):
     r = _gs(server, method, data=NOTE_TTL, headers={**TTL, **bearer()})
     assert r.status_code == 403
 
 
-def test_put_violating_the_shapes_is_422_and_changes_nothing(steward_server):
+def test_put_violating_the_shapes_is_422_and_changes_nothing(steward_server, bearer):
     before = steward_server.store.dump(None, "nquads")
     r = _gs(steward_server, "PUT", graph=NEW, data=BAD_PRODUCT, headers={**TTL, **bearer()})
     assert r.status_code == 422
@@ -109,19 +108,19 @@ def test_put_violating_the_shapes_is_422_and_changes_nothing(steward_server):
     (b"<urn:x> <urn:y> <urn:z> <urn:other-graph> .", {"Content-Type": "application/n-quads"},
      400),
 ])
-def test_bad_bodies_are_refused(steward_server, body, headers, status):
+def test_bad_bodies_are_refused(steward_server, body, headers, status, bearer):
     before = steward_server.store.dump(None, "nquads")
     r = _gs(steward_server, "PUT", graph=NEW, data=body, headers={**headers, **bearer()})
     assert r.status_code == status
     assert steward_server.store.dump(None, "nquads") == before
 
 
-def test_default_graph_cannot_be_written(steward_server):
+def test_default_graph_cannot_be_written(steward_server, bearer):
     r = _gs(steward_server, "PUT", graph=None, data=NOTE_TTL, headers={**TTL, **bearer()})
     assert r.status_code == 405
 
 
-def test_body_over_the_limit_is_413(steward_server):
+def test_body_over_the_limit_is_413(steward_server, bearer):
     big = b"# " + b"x" * (steward_server.settings.max_body + 10) + b"\n" + NOTE_TTL
     r = _gs(steward_server, "PUT", graph=NEW, data=big, headers={**TTL, **bearer()})
     assert r.status_code == 413

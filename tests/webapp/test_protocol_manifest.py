@@ -17,7 +17,6 @@ from xml.etree import ElementTree
 
 import pytest
 import requests
-from conftest import bearer
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDFS
@@ -91,7 +90,7 @@ def _boolean(resp: requests.Response) -> bool:
 
 
 @pytest.mark.parametrize("name", list(_cases()))
-def test_protocol(start_server, name):
+def test_protocol(start_server, name, bearer):
     g, _ = _load()
     test = URIRef(TESTS + name)
     server = start_server(updates_enabled=True, data=())

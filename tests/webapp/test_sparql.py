@@ -12,7 +12,6 @@ import time
 import pyoxigraph as ox
 import pytest
 import requests
-from conftest import STEWARD_TOKEN, bearer
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, TSV, TURTLE, XML, SPARQLWrapper
@@ -155,7 +154,7 @@ def test_rdflib_sparqlstore_reads(server):
     assert len(list(g.query(SELECT_PRODUCTS))) == 2
 
 
-def test_rdflib_sparqlupdatestore_writes_into_a_named_graph(steward_server):
+def test_rdflib_sparqlupdatestore_writes_into_a_named_graph(steward_server, bearer):
     store = SPARQLUpdateStore(steward_server.sparql, steward_server.sparql,
                               headers=bearer(), returnFormat="json")
     g = Graph(store=store, identifier=URIRef("urn:meshkg:test:added"))
@@ -324,7 +323,7 @@ def test_federation_and_remote_from_are_refused(server, listener, template):
     _assert_no_connection(listener)
 
 
-def test_load_is_refused_even_for_stewards(steward_server, listener):
+def test_load_is_refused_even_for_stewards(steward_server, listener, bearer):
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/data.ttl"
     r = requests.post(steward_server.sparql, data={"update": f"LOAD <{url}>"},
                       headers=bearer(), timeout=30)
@@ -403,13 +402,14 @@ INSERT_BAD_PRODUCT = """INSERT DATA { GRAPH <urn:meshkg:test:bad> {
   <https://demo.meshkg.org/id/product/bad> a <https://www.omg.org/spec/DPROD/DataProduct> } }"""
 
 
-def test_updates_disabled_is_403(server):
+def test_updates_disabled_is_403(server, bearer):
     r = requests.post(server.sparql, data={"update": INSERT_NOTE}, headers=bearer(), timeout=30)
     assert r.status_code == 403
 
 
-@pytest.mark.parametrize("headers", [{}, bearer("wrong-token"), {"Authorization": "Basic eDp5"},
-                                     {"Authorization": f"Bearer{STEWARD_TOKEN}"}])
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token"},
+                                     {"Authorization": "Basic eDp5"},
+                                     {"Authorization": "Bearersteward-secret-for-tests"}])
 def test_update_without_a_valid_token_is_401(steward_server, headers):
     r = requests.post(steward_server.sparql, data={"update": INSERT_NOTE}, headers=headers,
                       timeout=30)
@@ -419,7 +419,7 @@ def test_update_without_a_valid_token_is_401(steward_server, headers):
 
 
 @pytest.mark.parametrize("as_form", [True, False])
-def test_steward_update_is_applied(steward_server, as_form):
+def test_steward_update_is_applied(steward_server, as_form, bearer):
     if as_form:
         r = requests.post(steward_server.sparql, data={"update": INSERT_NOTE}, headers=bearer(),
                           timeout=30)
@@ -431,7 +431,7 @@ def test_steward_update_is_applied(steward_server, as_form):
     assert _get(steward_server, "ASK { ?s ?p \"hi\" }").json()["boolean"] is True
 
 
-def test_update_violating_the_shapes_is_422_and_changes_nothing(steward_server):
+def test_update_violating_the_shapes_is_422_and_changes_nothing(steward_server, bearer):
     before = steward_server.store.dump(None, "nquads")
     r = requests.post(steward_server.sparql, data={"update": INSERT_BAD_PRODUCT},
                       headers=bearer(), timeout=30)
@@ -440,7 +440,7 @@ def test_update_violating_the_shapes_is_422_and_changes_nothing(steward_server):
     assert steward_server.store.dump(None, "nquads") == before
 
 
-def test_update_syntax_error_is_400_with_position(steward_server):
+def test_update_syntax_error_is_400_with_position(steward_server, bearer):
     r = requests.post(steward_server.sparql, data={"update": "CLEAR XYZ"}, headers=bearer(),
                       timeout=30)
     assert r.status_code == 400 and "line 1, column" in r.json()["error"]
