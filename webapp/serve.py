@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 
@@ -84,6 +85,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, threads: int |
         server = make_server(settings, store)
         click.echo(f"meshkg on http://{settings.host}:{server.effective_port}/ "
                    f"(SPARQL at /sparql; store {settings.store})", err=True)
+        import signal
+        # a service manager stops us with SIGTERM: end like Ctrl+C, so workers and the
+        # store are closed below (waitress's run() returns on SystemExit)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             server.run()
         except KeyboardInterrupt:
