@@ -74,7 +74,7 @@ MaxKeepAlives = 10
 EnabledDavVSP = 0
 
 [SPARQL]
-ResultSetMaxRows = 50000
+ResultSetMaxRows = 5000
 MaxQueryExecutionTime = 60
 MaxQueryCostEstimationTime = 0
 DefaultQuery = ASK {}

@@ -3,6 +3,7 @@
 - `store`: a fresh, empty Store, once per backend: "embedded" (pyoxigraph on disk),
   "oxigraph-server" and "virtuoso" (RemoteStore on the servers .ci/run starts). Use it
   for anything that must behave the same on every backend.
+- `store_factory`: open an empty store of a named backend (several per test: migrations).
 - `embedded_store`: the embedded backend only.
 - `settings`: Settings with the store under tmp_path and updates disabled.
 - `chromium`: the path of a headless Chromium (for browser tests).
@@ -70,6 +71,21 @@ def store(request, tmp_path):
     s = open_backend(request.param, tmp_path)
     yield s
     s.close()
+
+
+@pytest.fixture
+def store_factory(tmp_path):
+    """Return a function opening an empty store of a named backend; closed after the test."""
+    opened = []
+
+    def factory(backend: str):
+        s = open_backend(backend, tmp_path / f"n{len(opened)}")
+        opened.append(s)
+        return s
+
+    yield factory
+    for s in opened:
+        s.close()
 
 
 @pytest.fixture

@@ -42,6 +42,9 @@ _JSON_RESULTS = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
 _FORM = "application/x-www-form-urlencoded; charset=utf-8"
 _CONNECT_TIMEOUT = 5.0
+# Graphs with their sizes; on Virtuoso this is fast (the GS index) where
+# SELECT DISTINCT ?g took 28 s over 50,000 triples.
+_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 # A hash of a whole triple, to split a graph into pages without ORDER BY.
 _HASH = ('MD5(CONCAT(COALESCE(STR(?s), "_"), " ", STR(?p), " ", COALESCE(STR(?o), "_"), '
          'COALESCE(LANG(?o), "")))')
@@ -230,7 +233,7 @@ class RemoteStore(Store):
         return params
 
     def _graph_names(self) -> list[str]:
-        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self._select(_GRAPHS)
         return sorted(str(r["g"]) for r in rows
                       if isinstance(r.get("g"), URIRef) and not self._hidden(str(r["g"])))
 
@@ -272,8 +275,7 @@ class RemoteStore(Store):
                 for b in data.get("results", {}).get("bindings", [])]
 
     def graphs(self) -> dict[str, int]:
-        rows = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
-                            "GROUP BY ?g")
+        rows = self._select(_GRAPHS)
         out = {str(r["g"]): int(r["n"]) for r in rows if isinstance(r.get("g"), URIRef)}
         return {g: out[g] for g in sorted(out) if not self._hidden(g)}
 
@@ -305,8 +307,11 @@ class RemoteStore(Store):
             # Virtuoso cuts CONSTRUCT and GSP answers at ResultSetMaxRows without a
             # signal, and refuses ORDER BY … OFFSET past MaxSortedTopRows; pages by a
             # hash of each triple need neither.
+            # a short answer shows the server's cap: pages stay well below it
+            limit = min(self.page_rows, max(len(triples) // 2, 100)) if triples else \
+                self.page_rows
             triples = []
-            for digits, page in self._hash_pages(where, expected):
+            for digits, page in self._hash_pages(where, expected, limit):
                 resp = self._post_query(
                     f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} "
                     f"BIND(SUBSTR({_HASH}, 1, {digits}) AS ?h) "
@@ -319,17 +324,18 @@ class RemoteStore(Store):
                              f"{self.page_rows:,}, or a concurrent write)")
         return triples
 
-    def _hash_pages(self, where: str, expected: int) -> Iterator[tuple[int, list[str]]]:
-        """Group hash prefixes of the triples into pages of at most `page_rows` triples."""
+    def _hash_pages(self, where: str, expected: int,
+                    limit: int) -> Iterator[tuple[int, list[str]]]:
+        """Group hash prefixes of the triples into pages of at most `limit` triples."""
         digits = 1
-        while digits < 3 and expected / 16 ** digits > self.page_rows / 2:
+        while digits < 3 and expected / 16 ** digits > limit / 2:
             digits += 1
         rows = self._select(f"SELECT ?h (COUNT(*) AS ?n) WHERE {{ {where} BIND(SUBSTR({_HASH}, "
                             f"1, {digits}) AS ?h) }} GROUP BY ?h")
         page: list[str] = []
         size = 0
         for h, n in sorted((str(r["h"]), int(r["n"])) for r in rows if "h" in r):
-            if page and size + n > self.page_rows:
+            if page and size + n > limit:
                 yield digits, page
                 page, size = [], 0
             page.append(h)
@@ -435,20 +441,27 @@ class RemoteStore(Store):
 
     def drop(self, graph: str) -> None:
         with self._write_mutex, self.lock.write():
-            self._post_update(f"DROP SILENT GRAPH {_iri(graph)}")
+            self._drop_one(graph)
+
+    def _drop_one(self, graph: str) -> None:
+        # In its default transactional mode Virtuoso took 52 s to drop 50,000 triples;
+        # row autocommit with the transaction log kept (log-enable 3) takes 0.6 s and is
+        # as durable, but readers may see the graph half dropped meanwhile.
+        fast = "define sql:log-enable 3 " if self.dialect == "virtuoso" else ""
+        self._post_update(f"{fast}DROP SILENT GRAPH {_iri(graph)}")
 
     def _drop_quietly(self, graph: str) -> None:
         try:
-            self._post_update(f"DROP SILENT GRAPH {_iri(graph)}")
+            self._drop_one(graph)
         except StoreError:
             log.warning("could not drop staging graph %s", graph)
 
     def drop_staging(self) -> list[str]:
         """Drop staging graphs left behind by an interrupted write; return their names."""
-        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self._select(_GRAPHS)
         names = [str(r["g"]) for r in rows if str(r.get("g", "")).startswith(STAGING_PREFIX)]
         for g in names:
-            self._post_update(f"DROP SILENT GRAPH {_iri(g)}")
+            self._drop_one(g)
         return names
 
     def close(self) -> None:
