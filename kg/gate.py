@@ -124,8 +124,17 @@ def _ox(term):
     return to_oxigraph(term)
 
 
+#: where the default graph of SPARQL Update lands: updates without GRAPH write here,
+#: and reads (over the union of all graphs) see it like any other source.
+UPDATE_DEFAULT_GRAPH = "urn:meshkg:graph:default"
+
+
 def apply_update(store: Store, sparql: str, *, validate: bool = True) -> Report | None:
-    """Gate a SPARQL Update: run it on a scratch copy, then write the changed graphs."""
+    """Gate a SPARQL Update: run it on a scratch copy, then write the changed graphs.
+
+    The update's default graph is `UPDATE_DEFAULT_GRAPH`, so `INSERT DATA { ... }`
+    without GRAPH is kept (and readable through the union default graph).
+    """
     from kg.sparqlsafety import check_update
     check_update(sparql)
     graphs = asserted_graphs(store)
@@ -133,22 +142,35 @@ def apply_update(store: Store, sparql: str, *, validate: bool = True) -> Report 
     before: dict[str, bytes] = {}
     for g in graphs:
         before[g] = store.dump(g, "ntriples")
-        if before[g].strip():
+        if not before[g].strip():
+            continue
+        if g == UPDATE_DEFAULT_GRAPH:
+            scratch.raw.load(before[g], format=ox.RdfFormat.N_TRIPLES)
+        else:
             scratch.put_graph(g, before[g], "ntriples")
     scratch.update(sparql)
     after = {g: scratch.dump(g, "ntriples") for g in scratch.graphs()}
+    default = _dump_default(scratch)
+    if default.strip() or UPDATE_DEFAULT_GRAPH in before:
+        after[UPDATE_DEFAULT_GRAPH] = default
     replace, drop = {}, []
     for g in set(before) | set(after):
-        if g not in after:
-            drop.append(g)
-        elif before.get(g) != after[g] and sorted(after[g].splitlines()) != sorted(
-                before.get(g, b"").splitlines()):
-            replace[g] = list(ox.parse(after[g], format=ox.RdfFormat.N_TRIPLES))
+        if g not in after or not after[g].strip():
+            if g in before:
+                drop.append(g)
+        elif sorted(after[g].splitlines()) != sorted(before.get(g, b"").splitlines()):
             replace[g] = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(g))
-                          for q in replace[g]]
+                          for q in ox.parse(after[g], format=ox.RdfFormat.N_TRIPLES)]
     if not replace and not drop:
         return Report()
     return write(store, replace=replace, drop=drop, validate=validate)
+
+
+def _dump_default(scratch: OxigraphStore) -> bytes:
+    import io
+    out = io.BytesIO()
+    scratch.raw.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    return out.getvalue()
 
 
 __all__ = ["affected", "apply_update", "check", "to_rdflib", "write"]

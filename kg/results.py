@@ -101,15 +101,27 @@ def serialize_result(result: Result, media_type: str) -> bytes:
 
 
 def serialize_graph(graph: Graph, media_type: str) -> bytes:
-    """Write an rdflib graph in an RDF media type, with meshkg's prefixes."""
+    """Write an rdflib graph in an RDF media type, with meshkg's prefixes.
+
+    Turtle and RDF/XML go through rdflib (prefixed, readable); JSON-LD, TriG,
+    N-Triples and N-Quads through pyoxigraph (rdflib's writers for those use
+    its deprecated ConjunctiveGraph).
+    """
     from kg.namespaces import PREFIXES
     info = rdf_format(media_type)
-    for p, iri in PREFIXES.items():
-        graph.bind(p, iri, override=False)
-    name = {"turtle": "turtle", "ntriples": "nt", "nquads": "nquads", "trig": "trig",
-            "jsonld": "json-ld", "rdfxml": "xml"}[info.name]
-    data = graph.serialize(format=name)
-    return data.encode("utf-8") if isinstance(data, str) else data
+    if info.name in ("turtle", "rdfxml"):
+        for p, iri in PREFIXES.items():
+            graph.bind(p, iri, override=False)
+        data = graph.serialize(format="turtle" if info.name == "turtle" else "xml")
+        return data.encode("utf-8") if isinstance(data, str) else data
+    import pyoxigraph as ox
+
+    from kg.store.oxigraph import to_oxigraph
+    triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph]
+    if info.quads:
+        triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                   for t in triples]
+    return ox.serialize(triples, format=info.ox)
 
 
 def literal_text(t) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
 from rdflib import BNode, Graph, Literal, URIRef
@@ -99,15 +98,8 @@ def term_html(term) -> Markup:
 
 
 def render_graph(graph: Graph, fmt: Format) -> bytes:
-    """Serialize triples in an RDF format: prefixed Turtle/RDF-XML by rdflib, the rest by
-    pyoxigraph (rdflib's JSON-LD, TriG and N-Quads writers go through its deprecated
-    ConjunctiveGraph)."""
-    if fmt in (TURTLE, RDFXML, NTRIPLES):
-        return serialize_graph(graph, fmt.media_type)
-    from kg.formats import rdf_format
-    from kg.store.oxigraph import to_oxigraph
-    triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph]
-    return ox.serialize(triples, format=rdf_format(fmt.name).ox)
+    """Serialize triples in an RDF format."""
+    return serialize_graph(graph, fmt.media_type)
 
 
 @bp.app_template_global()

@@ -125,3 +125,16 @@ def test_body_over_the_limit_is_413(steward_server, bearer):
     r = _gs(steward_server, "PUT", graph=NEW, data=big, headers={**TTL, **bearer()})
     assert r.status_code == 413
     assert not steward_server.store.has_graph(NEW)
+
+
+def test_update_without_graph_lands_in_the_default_update_graph(tmp_path):
+    """INSERT DATA without GRAPH is kept, and readable through the union default graph."""
+    from kg.gate import UPDATE_DEFAULT_GRAPH, apply_update
+    from kg.store.oxigraph import OxigraphStore
+    store = OxigraphStore(tmp_path / "s")
+    apply_update(store, 'INSERT DATA { <http://x/a> <http://x/p> "c" }')
+    assert store.graphs() == {UPDATE_DEFAULT_GRAPH: 1}
+    assert store.ask('ASK { <http://x/a> <http://x/p> "c" }')
+    apply_update(store, 'DELETE DATA { <http://x/a> <http://x/p> "c" }')
+    assert store.graphs() == {}
+    store.close()
