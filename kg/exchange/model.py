@@ -20,6 +20,7 @@ from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from kg.namespaces import DPROD, DPV, MESH, PREFIXES
 
 PLACEHOLDER = "urn:meshkg:placeholder:"
+DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")  # DCAT 3; not in rdflib's DCAT
 PLACEHOLDER_OWNER = URIRef(PLACEHOLDER + "owner")
 PLACEHOLDER_DOMAIN = URIRef(PLACEHOLDER + "domain")
 PLACEHOLDER_CONCEPT = URIRef(PLACEHOLDER + "concept")
@@ -98,8 +99,11 @@ def slug(text: str) -> str:
     """Return a lowercase IRI-safe slug of a name."""
     text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", text)
-    out = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
-    return out[:80] or "unnamed"
+    out = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "unnamed"
+    if len(out) > 60:  # keep IRIs short, and distinct names distinct
+        import hashlib
+        out = out[:50].rstrip("-") + "-" + hashlib.sha1(out.encode()).hexdigest()[:8]
+    return out
 
 
 def import_graph(kind: str, name: str) -> str:
@@ -135,9 +139,9 @@ class Builder:
                        f"{_few(self.stubs)}")
         return out + self.notes
 
-    def iri(self, kind: str, key: str) -> URIRef:
-        """Mint the IRI of an imported resource."""
-        return URIRef(f"{self.base}{kind}/{slug(key)}")
+    def iri(self, kind: str, *keys: str) -> URIRef:
+        """Mint the IRI of an imported resource from the slugs of its keys."""
+        return URIRef(f"{self.base}{kind}/{'/'.join(slug(k) for k in keys)}")
 
     def add_products(self, specs: list[ProductSpec]) -> Graph:
         """Add every product; lineage between them resolves by key."""
@@ -192,7 +196,7 @@ class Builder:
         g.add((p, DPROD.dataProductOwner, self._owner(spec, p)))
         g.add((p, DPROD.domain, self._domain(spec, p)))
         if spec.version:
-            g.add((p, DCAT.version, Literal(str(spec.version))))
+            g.add((p, DCAT_VERSION, Literal(str(spec.version))))
         if spec.identifier:
             g.add((p, DCTERMS.identifier, Literal(str(spec.identifier))))
         for kw in spec.keywords:
@@ -239,8 +243,7 @@ class Builder:
     def _dataset(self, ds: DatasetSpec, p: URIRef, spec: ProductSpec,
                  subjects: list[URIRef]) -> None:
         g = self.graph
-        key = f"{spec.key}/{ds.key}"
-        d, svc = self.iri("dataset", key), self.iri("service", key)
+        d, svc = self.iri("dataset", spec.key, ds.key), self.iri("service", spec.key, ds.key)
         g.add((p, DPROD.outputPort, svc))
         g.add((svc, RDF.type, DCAT.DataService))
         g.add((svc, RDFS.label, Literal(f"{ds.label} – output port")))
@@ -256,7 +259,7 @@ class Builder:
         for note in ds.notes:
             g.add((d, RDFS.comment, Literal(note)))
         for i, f in enumerate(ds.fields):
-            fi = self.iri("field", f"{key}/{f.name}")
+            fi = self.iri("field", spec.key, ds.key, f.name)
             g.add((d, MESH.hasField, fi))
             g.add((fi, RDF.type, MESH.Field))
             g.add((fi, RDFS.label, Literal(f.name)))

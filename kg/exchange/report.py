@@ -116,11 +116,12 @@ def write(store: Store, report: SourceReport, graphs: dict[str, Graph], *,
             report.findings += summarize(
                 [f for f in exc.report.results if f.severity == "Violation"])
         return report
+    mine = {q.subject.value for q in parsed.quads if isinstance(q.subject, ox.NamedNode)}
     report.graph = parsed.graph
     report.triples = parsed.count
     report.validation = load.validation
     if load.validation is not None:
-        report.findings += summarize(load.validation.results)
+        report.findings += summarize([f for f in load.validation.results if f.focus in mine])
     return report
 
 
