@@ -575,6 +575,26 @@ FIELD_OF_PATH: dict[str, str] = {
 }
 
 
+#: shapes whose results carry no sh:resultPath, and the form field they are about
+FIELD_OF_SHAPE: dict[str, str] = {
+    str(MESH.ConceptInSchemeShape): "in_scheme",
+    str(MESH.PersonalDataPolicyShape): "rules",
+    str(MESH.SpecialCategoryLegalBasisShape): "legal_bases",
+}
+
+
+def field_of(finding, iri: str, owned: set[str]) -> str:
+    """Return the form field a SHACL finding belongs to ("_general" when none)."""
+    if finding.focus == iri:
+        return (FIELD_OF_PATH.get(finding.path or "")
+                or FIELD_OF_SHAPE.get(finding.shape or "") or "_general")
+    if finding.focus in owned:
+        shape = finding.shape or ""
+        return "rules" if any(w in shape for w in ("Policy", "Rule", "Constraint")) \
+            else "fields"
+    return "_general"
+
+
 def _objects(desc: Description, s, p) -> list:
     return sorted((q.object for q in desc.quads if q.subject == s and q.predicate == _n(p)),
                   key=str)
