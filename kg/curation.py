@@ -474,7 +474,7 @@ def relation_properties(store: Store) -> list[tuple[str, str]]:
 
 def concept_values(desc: Description, relations: Iterable[str] = ()) -> dict:
     """Return the form values of a concept's description."""
-    s = ox.NamedNode(desc.iri)
+    s = ox.NamedNode(desc.iri or "urn:meshkg:new")
     rels = set(relations)
     langs: dict[str, dict] = {}
     v: dict = {"iri": desc.iri, "in_scheme": [], "broader": [], "narrower": [], "related": [],
@@ -638,7 +638,7 @@ def _rules(desc: Description, policy) -> list[dict]:
 
 def product_values(desc: Description) -> dict:
     """Return the form values of a product's description."""
-    s = ox.NamedNode(desc.iri)
+    s = ox.NamedNode(desc.iri or "urn:meshkg:new")
     v: dict = {"iri": desc.iri}
     for k, p in {**PRODUCT_SINGLE, **PRODUCT_NOTES}.items():
         o = _one(desc, s, p)
