@@ -22,7 +22,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from kg.errors import NotFound, UsageError
+from kg.errors import NotFound, QueryRefused, UsageError
 from kg.namespaces import (
     DPROD,
     GRAPH_PREFIX,
@@ -275,6 +275,11 @@ def check_shapes(rule_files: Iterable[Path] = ()) -> Graph:
     for f in files:
         if f.suffix.lower() != ".ttl":
             raise UsageError(f"{f}: rule files must be Turtle (.ttl)")
+    for f in files:  # one at a time first, so that a refusal names its file
+        try:
+            load_shapes([f])
+        except QueryRefused as exc:
+            raise QueryRefused(f"{f}: {exc.message}") from exc
     shapes = load_shapes([BUILTIN_RULES, *files])
     # kg.validation checks sh:select and sh:ask; SHACL-AF rules carry sh:construct.
     for q in shapes.objects(None, SH.construct):
@@ -421,6 +426,8 @@ class DomainTrend:
     latest: DomainSummary
     history: list[DomainSummary]
     checked_at: list[str]
+    #: (product, violations, warnings) of products with stored findings, worst first
+    with_findings: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def slug(self) -> str:
@@ -461,23 +468,43 @@ def dashboard(store: Store, *, runs: int = 30) -> Dashboard:
         return Dashboard([], None, 0)
     order.reverse()  # oldest first, as a trend reads
     latest = by_run[order[-1]]
+    findings = _products_with_findings(store)
     domains = []
     for domain, summary in latest.items():
         history = [by_run[run][domain] for run in order if domain in by_run[run]]
         times = [ended[run] for run in order if domain in by_run[run]]
-        domains.append(DomainTrend(domain, summary.label, summary, history, times))
+        domains.append(DomainTrend(domain, summary.label, summary, history, times,
+                                   findings.get(domain, [])))
     domains.sort(key=lambda d: (d.domain == NO_DOMAIN, d.label.lower()))
     return Dashboard(domains, ended[order[-1]], len(order))
 
 
-def domain_products(store: Store, domain: str) -> list[tuple[str, dict | None]]:
-    """Return the products of a domain with their last stored validation status."""
-    from kg.validation import asserted_graphs, product_status
+def _product_domains(store: Store) -> dict[str, str]:
+    from kg.validation import asserted_graphs
     graphs = asserted_graphs(store, exclude=[GOVERNANCE_GRAPH])
     rows = store.query(load_query("governance_domains"), default_graphs=graphs).rows
+    return {str(r["product"]): str(r.get("domain") or NO_DOMAIN) for r in rows}
+
+
+def _products_with_findings(store: Store) -> dict[str, list[tuple[str, int, int]]]:
+    """Return, per domain, the products whose stored status has violations or warnings."""
+    from kg.validation import product_status
     status = product_status(store)
-    products = sorted(str(r["product"]) for r in rows
-                      if str(r.get("domain") or NO_DOMAIN) == domain)
+    out: dict[str, list[tuple[str, int, int]]] = {}
+    for product, domain in _product_domains(store).items():
+        st = status.get(product)
+        if st and (st["violations"] or st["warnings"]):
+            out.setdefault(domain, []).append((product, st["violations"], st["warnings"]))
+    for items in out.values():
+        items.sort(key=lambda t: (-t[1], -t[2], t[0]))
+    return out
+
+
+def domain_products(store: Store, domain: str) -> list[tuple[str, dict | None]]:
+    """Return the products of a domain with their last stored validation status."""
+    from kg.validation import product_status
+    status = product_status(store)
+    products = sorted(p for p, d in _product_domains(store).items() if d == domain)
     return [(p, status.get(p)) for p in products]
 
 
