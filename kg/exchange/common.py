@@ -57,7 +57,7 @@ def import_specs(store: Store, source: str, kind: str, name: str,
     return write(store, report, {import_graph(kind, name): g}, validate=validate)
 
 
-def run_each(paths: list[Path], kind: str, one: Callable[[Path, SourceReport], SourceReport],
+def run_each(store: Store, paths: list[Path], kind: str, one: Callable[[Path, SourceReport], SourceReport],
              *, progress: Callable | None = None) -> ImportReport:
     """Import each path on its own: a failure is that file's error, the others go on."""
     out = ImportReport()
@@ -73,4 +73,8 @@ def run_each(paths: list[Path], kind: str, one: Callable[[Path, SourceReport], S
         out.sources.append(rep)
         if progress is not None:
             progress(rep)
+    changed = [g for rep in out.sources if rep.ok for g in rep.graphs]
+    if changed:  # once for the whole run: inference is the slow part of a write
+        from kg.inference import infer
+        infer(store, changed=changed)
     return out

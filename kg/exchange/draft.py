@@ -67,4 +67,4 @@ def draft(store: Store, paths: list[str | Path], *, base_iri: str = DEFAULT_BASE
         return import_specs(store, str(path), "draft", path.stem, [spec], rep,
                             base_iri=base_iri, validate=validate, index=index)
 
-    return run_each(tabular_files(paths), "draft", one, progress=progress)
+    return run_each(store, tabular_files(paths), "draft", one, progress=progress)

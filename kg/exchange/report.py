@@ -27,6 +27,7 @@ class SourceReport:
     unmapped: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     suggestions: int = 0
+    graphs: list[str] = field(default_factory=list)
     profile: list = field(default_factory=list)
     error: str | None = None
     validation: object | None = None
@@ -108,7 +109,8 @@ def write(store: Store, report: SourceReport, graphs: dict[str, Graph], *,
     from kg.sources import write_parsed
     parsed = to_parsed(report.source, graphs)
     try:
-        load = write_parsed(store, [parsed], validate=validate, kind=f"import:{report.kind}")
+        load = write_parsed(store, [parsed], validate=validate, kind=f"import:{report.kind}",
+                            run_inference=False)
     except ShapeViolation as exc:
         report.error = exc.message
         report.validation = exc.report
@@ -118,6 +120,7 @@ def write(store: Store, report: SourceReport, graphs: dict[str, Graph], *,
         return report
     mine = {q.subject.value for q in parsed.quads if isinstance(q.subject, ox.NamedNode)}
     report.graph = parsed.graph
+    report.graphs = sorted(graphs)
     report.triples = parsed.count
     report.validation = load.validation
     if load.validation is not None:
