@@ -267,10 +267,17 @@ def _values(var: str, iris: Iterable[str]) -> str:
 
 def describe(store: Store, focus: Sequence[str], *, graphs: list[str] | None = None) -> Graph:
     """Pull the description of focus resources plus the context shapes need."""
+    return describe_with_subjects(store, focus, graphs=graphs)[0]
+
+
+def describe_with_subjects(store: Store, focus: Sequence[str], *,
+                           graphs: list[str] | None = None) -> tuple[Graph, set[str]]:
+    """Pull descriptions plus context; also return the nodes described (not mere context)."""
     if graphs is None:
         graphs = asserted_graphs(store)
     q = load_query("validation_describe").replace("#VALUES#", _values("focus", focus))
     g = store.query(q, default_graphs=graphs).graph()
+    described = {_text(s) for s in g.subjects()}
     objects = {str(o) for o in g.objects() if isinstance(o, URIRef)}
     objects |= set(focus)
     objects = sorted(objects)
@@ -281,7 +288,7 @@ def describe(store: Store, focus: Sequence[str], *, graphs: list[str] | None = N
         q = load_query(context).replace("#VALUES#", _values("r", objects[i:i + 500]))
         for t in store.query(q, default_graphs=graphs).triples:
             g.add(t)
-    return g
+    return g, described
 
 
 def target_classes(shapes: Graph) -> tuple[set[str], set[str]]:
@@ -319,12 +326,18 @@ def validate_store(store: Store, resources: Sequence[str] | None = None, *,
         graphs = asserted_graphs(store)
     todo = list(resources) if resources is not None else focus_resources(store, graphs=graphs)
     report = Report()
+    seen: set[tuple] = set()
     for i in range(0, len(todo), BATCH):
         batch = todo[i:i + BATCH]
-        data = describe(store, batch, graphs=graphs)
-        described = {str(s) for s in data.subjects() if isinstance(s, URIRef)}
+        # findings are kept only for the focus resources and the nodes they own;
+        # neighbours pulled in for their type or label are context, not checked
+        data, described = describe_with_subjects(store, batch, graphs=graphs)
         part = validate_graph(data, shapes, focus=described | set(batch))
-        report.results += part.results
+        for f in part.results:
+            key = (f.severity, f.focus, f.path, f.shape, f.message, f.value)
+            if key not in seen:
+                seen.add(key)
+                report.results.append(f)
         report.checked += batch
     if save:
         save_report(store, report, full=resources is None)

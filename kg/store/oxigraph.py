@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -200,34 +199,35 @@ class OxigraphStore(Store):
                     drop: Iterable[str] = ()) -> None:
         """Replace named graphs by quads, add quads and drop graphs in one atomic step.
 
-        The new triples are written to staging graphs first (readers are held
-        off meanwhile, and staging graphs left by a crash are dropped at the
-        next open), then moved into place by one SPARQL update, which
-        pyoxigraph applies atomically.
+        When nothing existing is replaced or dropped, all quads go in with one
+        `extend` (pyoxigraph applies it as one transaction); otherwise one
+        SPARQL update drops the old graphs and inserts the new triples, which
+        pyoxigraph also applies atomically.
         """
-        added: dict[str, list] = {}
-        for q in add or ():
-            added.setdefault(q.graph_name.value, []).append(q)
-        moves: list[tuple[str, str, str]] = []
+        add = list(add or [])
+        drop = list(drop)
+        quads = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(g))
+                 for g, qs in replace.items() for q in qs] + add
         with self._write_mutex, self.lock.write():
             try:
-                for op, groups in (("MOVE", replace), ("ADD", added)):
-                    for name, quads in groups.items():
-                        tmp = f"{STAGING_PREFIX}{uuid.uuid4()}"
-                        tg = ox.NamedNode(tmp)
-                        self._store.add_graph(tg)
-                        self._store.extend(ox.Quad(q.subject, q.predicate, q.object, tg)
-                                           for q in quads)
-                        moves.append((op, tmp, name))
-                ops = [f"DROP SILENT GRAPH <{g}>" for g in drop]
-                ops += [f"{op} SILENT GRAPH <{tmp}> TO GRAPH <{g}>" for op, tmp, g in moves]
-                if ops:
-                    self._update(" ;\n".join(ops))
+                existing = [g for g in list(replace) + drop
+                            if self._store.contains_named_graph(ox.NamedNode(g))]
+                if not existing:
+                    self._store.extend(quads)
+                    for g in replace:  # an empty replacement still names a graph
+                        self._store.add_graph(ox.NamedNode(g))
+                    return
+                ops = [f"DROP SILENT GRAPH <{g}>" for g in drop + list(replace)]
+                by_graph: dict[str, list] = {}
+                for q in quads:
+                    by_graph.setdefault(q.graph_name.value, []).append(
+                        ox.Triple(q.subject, q.predicate, q.object))
+                for g, triples in by_graph.items():
+                    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+                    ops.append(f"INSERT DATA {{ GRAPH <{g}> {{\n{body}}} }}")
+                self._update(" ;\n".join(ops))
             except OSError as exc:
                 raise StoreError(f"write failed, nothing was changed: {exc}") from exc
-            finally:
-                for _, tmp, _ in moves:
-                    self._drop_silently(tmp)
 
     def drop(self, graph: str) -> None:
         with self._write_mutex, self.lock.write():
