@@ -40,6 +40,7 @@ class Settings:
     remote_timeout: float = 30.0
     load_demo: bool = True
     secret_key: str | None = None
+    accounts_file: str | None = None
     config_file: str | None = None
 
     def replace(self, **changes) -> Settings:

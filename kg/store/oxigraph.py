@@ -96,8 +96,11 @@ class OxigraphStore(Store):
         if named_graphs is not None:
             kwargs["named_graphs"] = _graph_list(named_graphs)
         if bindings:
-            kwargs["substitutions"] = {ox.Variable(k): to_oxigraph(v)
-                                       for k, v in bindings.items()}
+            try:
+                kwargs["substitutions"] = {ox.Variable(k): to_oxigraph(v)
+                                           for k, v in bindings.items()}
+            except ValueError as exc:
+                raise UsageError(f"cannot bind that value: {exc}") from exc
         try:
             return self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
