@@ -57,8 +57,9 @@ def import_specs(store: Store, source: str, kind: str, name: str,
     return write(store, report, {import_graph(kind, name): g}, validate=validate)
 
 
-def run_each(store: Store, paths: list[Path], kind: str, one: Callable[[Path, SourceReport], SourceReport],
-             *, progress: Callable | None = None) -> ImportReport:
+def run_each(store: Store, paths: list[Path], kind: str,
+             one: Callable[[Path, SourceReport], SourceReport], *,
+             progress: Callable | None = None) -> ImportReport:
     """Import each path on its own: a failure is that file's error, the others go on."""
     out = ImportReport()
     for path in paths:
