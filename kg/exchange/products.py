@@ -29,8 +29,9 @@ def product_graph(store: Store, iri: URIRef, graphs: list[str] | None = None) ->
 def resolve_product(store: Store, ref: str) -> URIRef:
     """Find a product by IRI, or by its label or identifier when unambiguous."""
     from rdflib import Literal
-    iri = URIRef(ref)
-    if ":" in ref and store.ask("ASK { ?p a ?c }", bindings={"p": iri, "c": DPROD.DataProduct}):
+    iri = URIRef(ref) if ":" in ref and not any(c in ref for c in ' <>"{}|^`\\') else None
+    if iri is not None and store.ask("ASK { ?p a ?c }",
+                                     bindings={"p": iri, "c": DPROD.DataProduct}):
         return iri
     res = store.query("PREFIX dct: <http://purl.org/dc/terms/>\n"
                       "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"

@@ -5,6 +5,8 @@ graph, never the completion graph, so a round trip gives back what came in."""
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -35,19 +37,25 @@ def completion_graph(graph: str) -> str:
 
 def parse_rdf(path: Path, graph: str, max_bytes: int | None = None) -> Graph:
     """Parse an RDF file safely (kg.loading) into an rdflib graph."""
-    import logging
     parsed = parse_file(path, graph=graph, max_bytes=max_bytes)
     g = Graph()
     bnodes: dict = {}
-    term_log = logging.getLogger("rdflib.term")
-    level = term_log.level
-    term_log.setLevel(logging.CRITICAL)  # ill-typed literals are kept as they are, not logged
-    try:
+    with quiet_literals():
         for q in parsed.quads:
             g.add((_rd(q.subject, bnodes), to_rdflib(q.predicate), _rd(q.object, bnodes)))
-    finally:
-        term_log.setLevel(level)
     return g
+
+
+@contextmanager
+def quiet_literals():
+    """Keep ill-typed literals (e.g. a date with month 13) as they are, without logging."""
+    log = logging.getLogger("rdflib.term")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _rd(t, bnodes):

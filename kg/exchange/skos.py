@@ -14,7 +14,7 @@ from rdflib.namespace import RDF, SKOS
 from kg.errors import NotFound
 from kg.exchange.common import DEFAULT_BASE
 from kg.exchange.queries import load
-from kg.exchange.rdfimport import COMPLETION, import_rdf
+from kg.exchange.rdfimport import COMPLETION, import_rdf, quiet_literals
 from kg.exchange.report import SourceReport
 from kg.store.base import Store
 from kg.validation import asserted_graphs
@@ -139,7 +139,8 @@ def export_scheme(store: Store, scheme: str) -> Graph:
         raise NotFound(f"no concept scheme <{scheme}> in the store")
     out = Graph()
     for g in sorted(graphs):
-        part = scheme_content(store.graph(g), iri, members)
+        with quiet_literals():
+            part = scheme_content(store.graph(g), iri, members)
         for t in part:
             out.add(t)
         for prefix, ns in part.namespaces():
