@@ -22,7 +22,6 @@ from kg.store.oxigraph import OxigraphStore, to_rdflib
 from kg.validation import (
     Report,
     asserted_graphs,
-    focus_resources,
     load_shapes,
     save_report,
     validate_store,
@@ -40,18 +39,49 @@ def _subjects(quads: Iterable) -> set[str]:
 
 
 def affected(store: Store, changed: set[str], graphs: list[str]) -> set[str]:
-    """Return the resources in `graphs` whose description points at a changed IRI."""
+    """Return the top-level resources in `graphs` that own, are, or point at a changed IRI."""
     out: set[str] = set()
     items = sorted(changed)
     for i in range(0, len(items), 400):
         values = _iri_values("changed", items[i:i + 400])
         q = load_query("gate_referrers").replace("#VALUES#", values)
-        referrers = sorted({str(r["s"]) for r in store.query(q, default_graphs=graphs).rows
-                            if isinstance(r["s"], URIRef)})
-        for j in range(0, len(referrers), 400):
+        nodes = {str(r["s"]) for r in store.query(q, default_graphs=graphs).rows
+                 if isinstance(r["s"], URIRef)}
+        nodes = sorted(nodes | set(items[i:i + 400]))
+        for j in range(0, len(nodes), 400):
             q = load_query("gate_affected").replace(
-                "#VALUES#", _iri_values("s", referrers[j:j + 400]))
+                "#VALUES#", _iri_values("s", nodes[j:j + 400]))
             out |= {str(r["focus"]) for r in store.query(q, default_graphs=graphs).rows}
+    return out
+
+
+def _key(term) -> str:
+    return "_" if isinstance(term, ox.BlankNode) else str(term)
+
+
+def changed_iris(old: list, new: list) -> set[str]:
+    """Return the IRIs whose description differs between two versions of some graphs.
+
+    Blank nodes are renamed on every parse, so triples are compared with blank
+    nodes masked, and a differing triple about a blank node counts as a change
+    of the IRI that (transitively) owns that blank node.
+    """
+    parent: dict = {}
+    for q in old + new:
+        if isinstance(q.object, ox.BlankNode):
+            parent.setdefault(q.object, q.subject)
+    old_keys = {(_key(q.subject), q.predicate.value, _key(q.object)) for q in old}
+    new_keys = {(_key(q.subject), q.predicate.value, _key(q.object)) for q in new}
+    diff = old_keys ^ new_keys
+    out: set[str] = set()
+    for q in old + new:
+        if (_key(q.subject), q.predicate.value, _key(q.object)) not in diff:
+            continue
+        s, hops = q.subject, 0
+        while isinstance(s, ox.BlankNode) and s in parent and hops < 100:
+            s, hops = parent[s], hops + 1
+        if isinstance(s, ox.NamedNode):
+            out.add(s.value)
     return out
 
 
@@ -77,42 +107,52 @@ def write(store: Store, *, replace: Mapping[str, list] | None = None,
 
 def check(store: Store, *, replace: Mapping[str, list], add: list, drop: list,
           shapes=None) -> Report:
-    """Validate what the store would hold after a change, without writing it."""
+    """Validate what the store would hold after a change, without writing it.
+
+    Only resources whose description changes, and resources that point at
+    something that changed, are validated: a re-loaded file whose one product
+    changed re-validates that product, not the whole file.
+    """
+    from kg.loading import parse_bytes
+    from kg.validation import context_for, describe_with_subjects
     shapes = shapes if shapes is not None else load_shapes()
     gone = set(replace) | set(drop)
     others = asserted_graphs(store, exclude=gone)
-    new_quads = [q for quads in replace.values() for q in quads] + add
-    # what changes: subjects described before (in replaced/dropped graphs) and after
-    old_subjects: set[str] = set()
-    kept = [g for g in gone if store.has_graph(g)]
-    if kept:
-        for g in kept:
-            res = store.query("SELECT DISTINCT ?s { ?s ?p ?o FILTER(isIRI(?s)) }",
-                              default_graphs=[g])
-            old_subjects |= {str(r["s"]) for r in res.rows}
-    changed = _subjects(new_quads) | old_subjects
+    replaced = [q for quads in replace.values() for q in quads]
+    new_quads = replaced + list(add)
+    old_quads: list = []
+    for g in sorted(gone):
+        if store.has_graph(g):
+            data = store.dump(g, "ntriples")
+            if data.strip():
+                old_quads += parse_bytes(data, "ntriples", source=f"<{g}>", graph=g).quads
+    changed = changed_iris(old_quads, replaced)
+    changed |= changed_iris([], list(add))
+    if not changed:
+        return Report()
     scratch = OxigraphStore(None)
     scratch_graph = "urn:meshkg:graph:scratch:new"
     scratch.write_quads({scratch_graph: [ox.Quad(q.subject, q.predicate, q.object,
                                                  ox.NamedNode(scratch_graph))
                                          for q in new_quads]})
-    new_focus = set(focus_resources(scratch))
-    touched = affected(store, changed, others) if changed and others else set()
-    # the rest of the store's view of everything involved, copied into scratch
+    todo = affected(scratch, changed, [scratch_graph])
     if others:
-        from kg.validation import describe
-        pulled = describe(store, sorted(touched | _objects(new_quads) | new_focus),
-                          graphs=others) if (touched or new_quads) else None
-        if pulled is not None and len(pulled):
-            ctx = "urn:meshkg:graph:scratch:context"
-            scratch.write_quads({}, add=[
-                ox.Quad(_ox(s), _ox(p), _ox(o), ox.NamedNode(ctx)) for s, p, o in pulled])
-    todo = sorted((new_focus | touched) - {s for s in old_subjects
-                                            if s not in _subjects(new_quads)
-                                            and s not in touched})
+        todo |= affected(store, changed, others)
     if not todo:
         return Report()
-    return validate_store(scratch, todo, shapes=shapes, save=False)
+    # the rest of the store's view of everything involved, copied into scratch
+    pulled = None
+    if others:
+        pulled, _ = describe_with_subjects(store, sorted(todo), graphs=others)
+        objects = {str(o) for o in pulled.objects() if isinstance(o, URIRef)}
+        objects |= _objects(new_quads) | todo
+        for t in context_for(store, sorted(objects), graphs=others):
+            pulled.add(t)
+    if pulled is not None and len(pulled):
+        ctx = "urn:meshkg:graph:scratch:context"
+        scratch.write_quads({ctx: [ox.Quad(_ox(s), _ox(p), _ox(o), ox.NamedNode(ctx))
+                                   for s, p, o in pulled]})
+    return validate_store(scratch, sorted(todo), shapes=shapes, save=False)
 
 
 def _objects(quads) -> set[str]:

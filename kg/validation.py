@@ -279,16 +279,22 @@ def describe_with_subjects(store: Store, focus: Sequence[str], *,
     g = store.query(q, default_graphs=graphs).graph()
     described = {_text(s) for s in g.subjects()}
     objects = {str(o) for o in g.objects() if isinstance(o, URIRef)}
-    objects |= set(focus)
-    objects = sorted(objects)
+    for t in context_for(store, sorted(objects | set(focus)), graphs=graphs):
+        g.add(t)
+    return g, described
+
+
+def context_for(store: Store, iris: Sequence[str], *, graphs: list[str]) -> list:
+    """Return what shapes need to know about IRIs: types with the class hierarchy, schemes,
+    labels and broader chains (read from the schema closure when it exists)."""
     from kg.namespaces import SCHEMA_INFERRED_GRAPH
     context = ("validation_context_closure" if store.has_graph(SCHEMA_INFERRED_GRAPH)
                else "validation_context")
-    for i in range(0, len(objects), 500):
-        q = load_query(context).replace("#VALUES#", _values("r", objects[i:i + 500]))
-        for t in store.query(q, default_graphs=graphs).triples:
-            g.add(t)
-    return g, described
+    out: list = []
+    for i in range(0, len(iris), 500):
+        q = load_query(context).replace("#VALUES#", _values("r", iris[i:i + 500]))
+        out += store.query(q, default_graphs=graphs).triples
+    return out
 
 
 def target_classes(shapes: Graph) -> tuple[set[str], set[str]]:
