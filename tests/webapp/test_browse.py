@@ -210,3 +210,21 @@ def test_page_for_tells_the_page_of_an_iri(app):
 def test_every_page_links_its_data(client):
     html = page(client, "/product", PRODUCT + "store-sales")
     assert "/resource?iri=" in html and "format=turtle" in html and "format=jsonld" in html
+
+
+def test_product_page_asks_may_i_and_gives_the_same_answer_as_the_cli(client):
+    """The policy section carries the "may I?" form; its answer is kg.governance's."""
+    html = page(client, "/product", PRODUCT + "customer-master")
+    assert 'action="/governance/may"' in html
+    assert html.index('class="may-form"') < html.index('id="coverage"')
+    answer = client.get("/governance/may", query_string={
+        "product": PRODUCT + "customer-master", "action": "distribute"})
+    assert answer.status_code == 200
+    assert "deny" in answer.get_data(as_text=True).lower()
+
+
+def test_product_and_concept_pages_link_edit_and_history(client):
+    html = page(client, "/product", PRODUCT + "customer-master")
+    assert "/curate/product?iri=" in html and "/history?iri=" in html
+    html = page(client, "/concept", CONCEPT + "customer")
+    assert "/curate/concept?iri=" in html
