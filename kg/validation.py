@@ -270,29 +270,48 @@ def describe(store: Store, focus: Sequence[str], *, graphs: list[str] | None = N
     return describe_with_subjects(store, focus, graphs=graphs)[0]
 
 
+def _graph_filter(store: Store, graphs: list[str] | None) -> str:
+    """A FILTER expression on ?g admitting the asserted graphs (or just `graphs`)."""
+    if graphs is None:
+        graphs = asserted_graphs(store)
+    excluded = [g for g in store.graphs() if g not in set(graphs)]
+    if not excluded:
+        return "true"
+    return "?g NOT IN (" + ", ".join(term_to_sparql(URIRef(g)) for g in excluded) + ")"
+
+
 def describe_with_subjects(store: Store, focus: Sequence[str], *,
                            graphs: list[str] | None = None) -> tuple[Graph, set[str]]:
     """Pull descriptions plus context; also return the nodes described (not mere context)."""
-    if graphs is None:
-        graphs = asserted_graphs(store)
-    q = load_query("validation_describe").replace("#VALUES#", _values("focus", focus))
-    g = store.query(q, default_graphs=graphs).graph()
+    gfilter = _graph_filter(store, graphs)
+    values = _values("focus", focus)
+    g = Graph()
+    for name in ("validation_describe", "validation_relation_uses"):
+        q = load_query(name).replace("#VALUES#", values).replace("#GRAPHFILTER#", gfilter)
+        for t in store.query(q).triples:
+            g.add(t)
     described = {_text(s) for s in g.subjects()}
     objects = {str(o) for o in g.objects() if isinstance(o, URIRef)}
-    for t in context_for(store, sorted(objects | set(focus)), graphs=graphs):
+    for t in context_for(store, sorted(objects | set(focus)), graphs=graphs, _filter=gfilter):
         g.add(t)
     return g, described
 
 
-def context_for(store: Store, iris: Sequence[str], *, graphs: list[str]) -> list:
+def context_for(store: Store, iris: Sequence[str], *, graphs: list[str] | None = None,
+                _filter: str | None = None) -> list:
     """Return what shapes need to know about IRIs: types with the class hierarchy, schemes,
     labels and broader chains (read from the schema closure when it exists)."""
     from kg.namespaces import SCHEMA_INFERRED_GRAPH
-    context = ("validation_context_closure" if store.has_graph(SCHEMA_INFERRED_GRAPH)
-               else "validation_context")
     out: list = []
+    if store.has_graph(SCHEMA_INFERRED_GRAPH):
+        gfilter = _filter if _filter is not None else _graph_filter(store, graphs)
+        for i in range(0, len(iris), 500):
+            q = load_query("validation_context_closure").replace(
+                "#VALUES#", _values("r", iris[i:i + 500])).replace("#GRAPHFILTER#", gfilter)
+            out += store.query(q).triples
+        return out
     for i in range(0, len(iris), 500):
-        q = load_query(context).replace("#VALUES#", _values("r", iris[i:i + 500]))
+        q = load_query("validation_context").replace("#VALUES#", _values("r", iris[i:i + 500]))
         out += store.query(q, default_graphs=graphs).triples
     return out
 
