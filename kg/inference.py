@@ -97,7 +97,8 @@ def infer_source(store: Store, source: str) -> int:
     update = load_query("inference_instances").replace("#SOURCE#", source).replace(
         "#TARGET#", target).replace("#SCHEMA#", SCHEMA_INFERRED_GRAPH)
     store.update(update)
-    return store.graphs().get(target, 0)
+    res = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=[target])
+    return int(res.rows[0]["n"]) if res.rows else 0
 
 
 def _touches_schema(store: Store, graphs: Iterable[str]) -> bool:
