@@ -18,6 +18,8 @@ def _complete(store, src, out, report):
                       "dct:description -> dct:description", "dct:publisher -> owner",
                       "dcat:theme (a skos:Concept in the store) -> dct:subject",
                       "dcat:keyword -> dcat:keyword"]
+    from kg.exchange.skos import place_concepts
+    place_concepts(src, out, report)
     return products_for_datasets(store, src, out, report)
 
 

@@ -17,6 +17,8 @@ def _complete(store, src, out, report):
                       "https://www.omg.org/spec/DPROD/)",
                       "dprod:DataProduct without owner/domain/subject/status -> placeholders "
                       "and mesh:Draft in the completion graph"]
+    from kg.exchange.skos import place_concepts
+    place_concepts(src, out, report)
     return complete_products(store, src, out)
 
 

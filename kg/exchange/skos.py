@@ -52,7 +52,8 @@ def scheme_for_concepts(src: Graph) -> dict[URIRef, URIRef]:
     return out
 
 
-def _complete(store, src: Graph, out, report: SourceReport) -> list[str]:
+def place_concepts(src: Graph, out, report: SourceReport) -> None:
+    """Give each concept without a scheme one (the meshkg shapes ask for it), in `out`."""
     g = out.graph
     placed = scheme_for_concepts(src)
     for c, s in placed.items():
@@ -71,6 +72,10 @@ def _complete(store, src: Graph, out, report: SourceReport) -> list[str]:
     if placed:
         report.findings.append(f"{len(placed)} concepts had no skos:inScheme; it was derived "
                                "from the hierarchy (or the file's only scheme)")
+
+
+def _complete(store, src: Graph, out, report: SourceReport) -> list[str]:
+    place_concepts(src, out, report)
     n = len(set(src.subjects(RDF.type, SKOS.Concept)))
     report.mapped += [f"all {len(src)} triples kept as they are ({n} concepts: labels in every "
                       "language, notations, mappings, collections, XL labels)"]
@@ -85,10 +90,19 @@ def import_skos(store: Store, path: Path, report: SourceReport, *,
                       validate=validate, max_bytes=max_bytes)
 
 
+_NOTES = {SKOS.note, SKOS.definition, SKOS.scopeNote, SKOS.example, SKOS.historyNote,
+          SKOS.editorialNote, SKOS.changeNote}
+
+
 def scheme_content(g: Graph, scheme: URIRef, members: set) -> Graph:
     """Select a scheme's triples from a graph: the scheme, its concepts, collections over
-    them, XL labels and every blank node reachable from those."""
+    them, XL labels, notes given as resources and every blank node reachable from those;
+    in a graph that holds this scheme only, also blank nodes nothing points to (UAT keeps
+    notes of deleted concepts that way)."""
     keep = {scheme} | set(members)
+    if set(g.subjects(RDF.type, SKOS.ConceptScheme)) == {scheme}:
+        keep |= {b for b in set(g.subjects()) if isinstance(b, BNode)
+                 and next(g.subject_predicates(b), None) is None}
     collections = set(g.subjects(RDF.type, SKOS.Collection)) | set(
         g.subjects(RDF.type, SKOS.OrderedCollection))
     grew = True
@@ -111,7 +125,8 @@ def scheme_content(g: Graph, scheme: URIRef, members: set) -> Graph:
         seen.add(s)
         for p, o in g.predicate_objects(s):
             out.add((s, p, o))
-            if isinstance(o, BNode) or (isinstance(o, URIRef) and str(p).startswith(SKOSXL)):
+            if isinstance(o, BNode) or (isinstance(o, URIRef) and (
+                    str(p).startswith(SKOSXL) or p in _NOTES)):
                 todo.append(o)
     return out
 
