@@ -39,7 +39,7 @@ class SourceReport:
 
     def to_json(self) -> dict:
         """Return the report as JSON-ready data."""
-        out = {k: v for k, v in self.__dict__.items() if k != "validation"}
+        out = {"ok": self.ok, **{k: v for k, v in self.__dict__.items() if k != "validation"}}
         if self.validation is not None:
             out["validation"] = self.validation.to_json()
         return out

@@ -1,0 +1,116 @@
+"""Steward uploads at /import and the standard exports at /export/..."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kg.config import Settings
+from kg.sources import load_demo
+from kg.store.oxigraph import OxigraphStore
+from webapp import create_app
+from webapp.auth import hash_token
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+TOKEN = "steward-secret-for-imports"
+
+
+@pytest.fixture(scope="module")
+def _demo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("imports-demo") / "store"
+    store = OxigraphStore(path)
+    load_demo(store)
+    store.close()
+    return path
+
+
+def _app(template, tmp_path, **overrides):
+    shutil.copytree(template, tmp_path / "store")
+    store = OxigraphStore(tmp_path / "store")
+    settings = Settings(**{"store": str(tmp_path / "store"), "load_demo": False,
+                           "steward_tokens": (hash_token(TOKEN),), **overrides})
+    app = create_app(settings, store=store)
+    app.config["TESTING"] = True
+    return app, store
+
+
+@pytest.fixture
+def client(_demo, tmp_path):
+    app, store = _app(_demo, tmp_path, updates_enabled=True)
+    yield app.test_client(), store
+    store.close()
+
+
+def _post(client, kind, files, token=TOKEN, accept="application/json"):
+    data = {"kind": kind, "file": [(io.BytesIO(body), name) for name, body in files]}
+    headers = {"Accept": accept}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return client.post("/import", data=data, headers=headers, content_type="multipart/form-data")
+
+
+def test_upload_page_renders(client):
+    c, _ = client
+    r = c.get("/import")
+    assert r.status_code == 200 and b"/export/dcat-ap.ttl" in r.data
+
+
+def test_upload_drafts_a_product(client):
+    c, store = client
+    body = (DATA / "exchange" / "customers.csv").read_bytes()
+    r = _post(c, "draft", [("customers.csv", body)])
+    assert r.status_code == 200, r.json
+    src = r.json["sources"][0]
+    assert src["ok"] and src["graph"] == "urn:meshkg:graph:import:draft:customers"
+    assert store.has_graph(src["graph"])
+
+
+def test_upload_without_token_is_refused(client):
+    c, store = client
+    before = store.graphs()
+    r = _post(c, "draft", [("x.csv", b"a,b\n1,2\n")], token=None)
+    assert r.status_code == 401
+    assert store.graphs() == before
+
+
+def test_uploads_disabled_by_default(_demo, tmp_path):
+    app, store = _app(_demo, tmp_path)
+    r = _post(app.test_client(), "draft", [("x.csv", b"a,b\n1,2\n")])
+    assert r.status_code == 403
+    store.close()
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd.csv", "/abs/x.csv", "..", ".hidden.csv",
+                                  "a\\b.csv"])
+def test_upload_names_that_are_paths_fail_alone(client, name):
+    c, store = client
+    r = _post(c, "draft", [(name, b"a,b\n1,2\n"), ("good.csv", b"order_id,qty\n1,2\n")])
+    assert r.status_code == 207, r.json
+    bad, good = r.json["sources"]
+    assert not bad["ok"] and good["ok"]
+
+
+def test_wrong_file_type_reports_per_file(client):
+    c, store = client
+    r = _post(c, "odcs", [("bad.odcs.yaml", b"kind: Nope\n"), ("x.odcs.yaml", b"\x00\x01")])
+    assert r.status_code == 422
+    assert all(not s["ok"] for s in r.json["sources"])
+
+
+def test_exports_download(client):
+    c, _ = client
+    r = c.get("/export/dcat-ap.ttl")
+    assert r.status_code == 200 and b"dcat:Catalog" in r.data
+    r = c.get("/export/dprod.jsonld")
+    assert r.status_code == 200 and r.json["@context"]
+    r = c.get("/export/odcs/Store sales")
+    assert r.status_code == 200
+    assert yaml.safe_load(r.data)["kind"] == "DataContract"
+    r = c.get("/export/skos?scheme=https://demo.meshkg.org/id/scheme/retail-parties")
+    assert r.status_code == 200 and b"Customer" in r.data
+    assert c.get("/export/odcs/no such product").status_code == 404
+    assert c.get("/export/skos").status_code == 400
