@@ -153,3 +153,14 @@ def test_second_process_is_told_the_store_is_in_use(store):
         assert "in use" in proc.stderr
     finally:
         holder.close()
+
+
+def test_load_of_a_folder_stays_quiet_when_piped(store, tmp_path):
+    """The progress bar is for terminals: piped output has no bar and no escape codes."""
+    for i in range(3):
+        (tmp_path / f"extra-{i}.ttl").write_text(
+            f"<http://example.org/x{i}> <http://example.org/p> {i} .\n")
+    proc = meshkg(store, "load", str(tmp_path), check=True)
+    assert "\x1b[" not in proc.stderr + proc.stdout
+    assert proc.stdout.count("loaded ") == 3
+
