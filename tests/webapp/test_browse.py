@@ -228,3 +228,18 @@ def test_product_and_concept_pages_link_edit_and_history(client):
     assert "/curate/product?iri=" in html and "/history?iri=" in html
     html = page(client, "/concept", CONCEPT + "customer")
     assert "/curate/concept?iri=" in html
+
+
+def test_pages_link_their_exports_and_the_links_work(client):
+    """Product, domain and scheme pages link the standard exports, which download."""
+    html = page(client, "/product", PRODUCT + "store-sales")
+    m = re.search(r'href="(/export/odcs/[^"]+)"', html)
+    assert m, "no ODCS link on the product page"
+    resp = client.get(m.group(1).replace("&amp;", "&"))
+    assert resp.status_code == 200 and b"kind: DataContract" in resp.data
+    assert 'href="/export/dcat-ap.ttl"' in html
+    scheme_page = page(client, "/scheme", "https://demo.meshkg.org/id/scheme/retail-sales")
+    scheme = re.search(r'href="(/export/skos\?scheme=[^"]+)"', scheme_page)
+    assert scheme, "no SKOS link on the scheme page"
+    resp = client.get(scheme.group(1).replace("&amp;", "&"))
+    assert resp.status_code == 200 and b"ConceptScheme" in resp.data
