@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -41,7 +40,7 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory):
     """Serve the browser on a free loopback port for the whole session."""
-    from webapp.serve import make_server
+    from webapp.serve import make_server, start_in_thread
 
     path = tmp_path_factory.mktemp("browser") / "store"
     store = OxigraphStore(path)
@@ -51,17 +50,9 @@ def base_url(tmp_path_factory):
         store.write_quads({graph: parse_file(DATA / name, graph=graph).quads})
     server = make_server(Settings(store=str(path), load_demo=False), store,
                          host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="meshkg-browser-test", daemon=True)
-    thread.start()
+    stop = start_in_thread(server, "meshkg-browser-test")
     yield f"http://127.0.0.1:{server.effective_port}"
-
-    def close_all() -> None:
-        for dispatcher in list(server._map.values()):
-            dispatcher.handle_close()
-
-    server.trigger.pull_trigger(close_all)
-    thread.join(10)
-    server.task_dispatcher.shutdown()
+    stop()
     store.close()
 
 

@@ -7,8 +7,6 @@ with a steward account.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from kg import accounts, curation
@@ -16,6 +14,7 @@ from kg.config import Settings
 from kg.loading import parse_bytes
 from kg.sources import ensure_vocabularies
 from kg.store.oxigraph import OxigraphStore
+from webapp.serve import start_in_thread
 
 EX = "https://example.org/id/"
 SALE = EX + "sale"
@@ -59,17 +58,9 @@ def app_url(tmp_path_factory, browser):
     app.config["MESHKG_ACCOUNTS_FILE"] = str(tmp / "accounts.toml")
     accounts.add(app.config["MESHKG_ACCOUNTS_FILE"], "alice", "alice-password")
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="curation-browser", daemon=True)
-    thread.start()
+    stop = start_in_thread(server, "curation-browser")
     yield f"http://127.0.0.1:{server.effective_port}"
-
-    def close_all() -> None:
-        for dispatcher in list(server._map.values()):
-            dispatcher.handle_close()
-
-    server.trigger.pull_trigger(close_all)
-    thread.join(10)
-    server.task_dispatcher.shutdown()
+    stop()
     store.close()
 
 
