@@ -127,6 +127,11 @@ DEMO_CASES = [
                 at=IN_2026), "deny", "Denied by prohibition 'No derived products"),
     (MayRequest(P + "customer-segments", "use", "Marketing", at=IN_2026),
      "not-applicable", "No policy targets"),
+    # an isAnyOf purpose list on a stored policy (its rdf:List must be pulled too)
+    (MayRequest(P + "marketing-consents", "read", "DirectMarketing", at=IN_2026),
+     "permit", "Permitted by permission 'Read to check sends"),
+    (MayRequest(P + "marketing-consents", "read", "LegalCompliance", at=IN_2026),
+     "permit", "Permitted by permission 'Read to check sends"),
 ]
 
 
