@@ -24,7 +24,11 @@ def field_from(col, index: ConceptIndex) -> FieldSpec:
     f.suggestions += personal_data(col.name, col.sample)
     stats = [f"profiled: {col.values} values, null rate {col.null_rate:.1%}, "
              f"{col.distinct} distinct"]
-    if col.minimum is not None:
+    if any(s.kind == "personal-data" for s in f.suggestions):
+        # the catalog is readable by anyone: never copy personal data into it
+        f.examples = []
+        stats.append("example values and min/max withheld: the column looks like personal data")
+    elif col.minimum is not None:
         stats.append(f"min {col.minimum}, max {col.maximum}")
     f.notes.append("; ".join(stats))
     return f

@@ -193,3 +193,15 @@ def test_suggestions_are_literal_safe(vocab_store, tmp_path):
     assert vocab_store.ask(P + "ASK { ?f rdfs:label ?l }",
                            bindings={"l": Literal('a" } ; DROP ALL ; #')})
     assert MESH.Draft
+
+
+
+def test_draft_never_copies_personal_data_values_into_the_catalog(demo_store):
+    """Columns that look like personal data keep their suggestion, not their values."""
+    draft(demo_store, [EXCHANGE / "customers.csv"], base_iri=BASE)
+    dump = demo_store.dump(import_graph("draft", "customers"), "ntriples").decode()
+    lines = (EXCHANGE / "customers.csv").read_text(encoding="utf-8").splitlines()
+    column = lines[0].split(",").index("email")
+    emails = [line.split(",")[column] for line in lines[1:]]
+    assert emails and not any(e and e in dump for e in emails)
+    assert "withheld" in dump
