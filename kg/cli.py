@@ -143,8 +143,10 @@ def _rule_files(paths) -> list[Path]:
 def _check_known(store, iris) -> None:
     from rdflib import URIRef
 
-    from kg.errors import NotFound
+    from kg.errors import NotFound, UsageError
     for iri in iris:
+        if ":" not in iri or any(c in iri for c in '<>"{}|^`\\ \n\r\t'):
+            raise UsageError(f"not an IRI: {iri!r} (give the full IRI, e.g. https://…)")
         if not store.ask("ASK { ?s ?p ?o }", bindings={"s": URIRef(iri)}):
             raise NotFound(f"unknown resource <{iri}>: the store has no triple about it")
 
@@ -192,9 +194,17 @@ def query(ctx, sparql, file, fmt, limit):
     _print_result(result, fmt)
 
 
+_GRAPH_FORMATS = {"turtle", "ntriples", "jsonld"}
+
+
 def _print_result(result, fmt: str) -> None:
+    from kg.errors import UsageError
     from kg.formats import RESULT_MEDIA_TYPES, rdf_format
     from kg.results import serialize_result
+    if fmt != "table" and (result.kind == "graph") != (fmt in _GRAPH_FORMATS):
+        fits = "turtle, ntriples, jsonld" if result.kind == "graph" else "json, csv, tsv, xml"
+        raise UsageError(f"--format {fmt} does not fit a {result.kind.upper()} result; "
+                         f"use table or {fits}")
     if fmt == "table":
         if result.kind == "ask":
             click.echo("true" if result.boolean else "false")
@@ -246,9 +256,14 @@ def export(ctx, fmt, graph, output):
 def write_output(data: bytes, output: str | None) -> None:
     """Write bytes to a file atomically (via a .part file), or to standard output."""
     if output:
+        from kg.errors import UsageError
         tmp = Path(output + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(output)
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(output)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
         click.echo(f"wrote {len(data)} bytes to {output}", err=True)
     else:
         sys.stdout.buffer.write(data)
@@ -309,9 +324,22 @@ def drop(ctx, graph):
     store = open_from(ctx)
     if not store.has_graph(graph):
         raise NotFound(f"no named graph <{graph}> in the store")
+    if _managed(graph):
+        from kg.errors import UsageError
+        raise UsageError(f"<{graph}> is kept by meshkg itself (provenance, vocabularies, "
+                         "entailments or findings); drop the sources that brought data instead")
     gate.write(store, drop=[graph])
     run(store, changed=[graph])
     click.echo(f"dropped <{graph}>")
+
+
+def _managed(graph: str) -> bool:
+    """Tell whether a graph is meshkg's own bookkeeping rather than a source's data."""
+    from kg.namespaces import GRAPH_PREFIX
+    if not graph.startswith(GRAPH_PREFIX):
+        return False
+    rest = graph[len(GRAPH_PREFIX):]
+    return not rest.startswith(("curated:", "import:", "default"))
 
 
 def _register_extensions() -> None:

@@ -164,3 +164,34 @@ def test_load_of_a_folder_stays_quiet_when_piped(store, tmp_path):
     assert "\x1b[" not in proc.stderr + proc.stdout
     assert proc.stdout.count("loaded ") == 3
 
+
+
+def test_export_to_an_unwritable_path_is_a_usage_error(store, tmp_path):
+    proc = meshkg(store, "export", "-o", str(tmp_path / "no" / "such" / "dir.trig"))
+    assert proc.returncode == 2
+    assert "cannot write" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("graph", ["urn:meshkg:graph:meta", "urn:meshkg:graph:inferred:schema",
+                                   "urn:meshkg:graph:vocab:skos-core"])
+def test_drop_refuses_meshkg_own_graphs(store, graph):
+    proc = meshkg(store, "drop", graph)
+    assert proc.returncode == 2
+    assert "kept by meshkg itself" in proc.stderr
+    assert graph in meshkg(store, "graphs", check=True).stdout
+
+
+@pytest.mark.parametrize("query, fmt", [
+    ("SELECT * { ?s ?p ?o } LIMIT 1", "turtle"),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1", "csv"),
+])
+def test_query_format_that_does_not_fit_the_result_is_a_usage_error(store, query, fmt):
+    proc = meshkg(store, "query", query, "--format", fmt)
+    assert proc.returncode == 2
+    assert "does not fit" in proc.stderr
+
+
+def test_validate_with_something_that_is_not_an_iri(store):
+    proc = meshkg(store, "validate", "--product", "not an iri")
+    assert proc.returncode == 2
+    assert "not an IRI" in proc.stderr

@@ -152,6 +152,9 @@ def test_rdflib_sparqlstore_reads(server):
                                         URIRef("http://www.w3.org/2000/01/rdf-schema#label"))}
     assert labels == {"Orders"}
     assert len(list(g.query(SELECT_PRODUCTS))) == 2
+    # returnFormat="json" also works for CONSTRUCT (answered as Turtle)
+    built = g.query(f"CONSTRUCT {{ <{ORDERS}> ?p ?o }} WHERE {{ <{ORDERS}> ?p ?o }}")
+    assert len(list(built)) > 0
 
 
 def test_rdflib_sparqlupdatestore_writes_into_a_named_graph(steward_server, bearer):
@@ -321,6 +324,13 @@ def test_federation_and_remote_from_are_refused(server, listener, template):
     assert r.status_code == 400
     assert "passwd" not in r.text or "no such graph" in r.text
     _assert_no_connection(listener)
+
+
+def test_refusal_names_the_line_the_client_sent(server, listener):
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    r = _get(server, f"SELECT *\nWHERE {{\n  SERVICE <{url}> {{ ?s ?p ?o }} }}")
+    assert r.status_code == 400
+    assert "line 3" in r.json()["error"]
 
 
 def test_load_is_refused_even_for_stewards(steward_server, listener, bearer):
