@@ -170,6 +170,7 @@ class Field_:
     datatype: str | None
     means: Ref | None
     personal: list[Ref]
+    suggested: list[tuple[Ref, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -816,8 +817,12 @@ def _ports(rows: list[dict], lang: str) -> list[Port]:
         labels.add(row["field"], row.get("name"))
         labels.add(row.get("means"), row.get("meansLabel"))
         labels.add(row.get("personal"), row.get("personalLabel"))
+        labels.add(row.get("suggested"), row.get("suggestedLabel"))
         f = fields.setdefault(_name(row["field"]), {"datatype": None, "means": None,
-                                                     "personal": {}})
+                                                     "personal": {}, "suggested": {}})
+        if "suggested" in row:
+            f["suggested"][_name(row["suggested"])] = (
+                row["suggested"], str(row.get("confidence", "")), str(row.get("evidence", "")))
         if "datatype" in row:
             f["datatype"] = str(row["datatype"])
         if "means" in row:
@@ -830,7 +835,8 @@ def _ports(rows: list[dict], lang: str) -> list[Port]:
         for ds, fields in sorted(p["datasets"].items()):
             flist = [Field_(fi, labels.ref(fi).label, _short_datatype(f["datatype"]),
                             labels.ref(f["means"]) if f["means"] is not None else None,
-                            [labels.ref(x) for x in f["personal"].values()])
+                            [labels.ref(x) for x in f["personal"].values()],
+                            [(labels.ref(x), c, e) for x, c, e in f["suggested"].values()])
                      for fi, f in fields.items()]
             flist.sort(key=lambda f: f.name)
             datasets.append((labels.ref(ds), flist))

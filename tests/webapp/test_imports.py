@@ -67,6 +67,14 @@ def test_upload_drafts_a_product(client):
     src = r.json["sources"][0]
     assert src["ok"] and src["graph"] == "urn:meshkg:graph:import:draft:customers"
     assert store.has_graph(src["graph"])
+    # a steward reviewing the draft sees the personal-data suggestions with their evidence
+    res = store.query("PREFIX dprod: <https://www.omg.org/spec/DPROD/> SELECT ?p WHERE { "
+                      "GRAPH ?g { ?p a dprod:DataProduct } }",
+                      default_graphs=None, named_graphs=[src["graph"]])
+    product = str(res.rows[0]["p"])
+    page = c.get("/product", query_string={"iri": product}).get_data(as_text=True)
+    assert "suggested:" in page and "confidence" in page
+    assert "draft" in page.lower()
 
 
 def test_upload_without_token_is_refused(client):
