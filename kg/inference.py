@@ -88,7 +88,35 @@ def infer_schema(store: Store, sources: list[str] | None = None) -> bool:
     update = load_query("inference_schema").replace("#USING#", _using(sources)).replace(
         "#TARGET#", SCHEMA_INFERRED_GRAPH)
     store.update(update)
+    _close(store, SCHEMA_INFERRED_GRAPH, TRANSITIVE)
+    store.update(load_query("inference_narrower_transitive").replace(
+        "#TARGET#", SCHEMA_INFERRED_GRAPH))
     return _schema_fingerprint(store) != before
+
+
+#: properties whose closure the schema graph holds (scm-sco, scm-spo, SKOS S24)
+TRANSITIVE = ("http://www.w3.org/2000/01/rdf-schema#subClassOf",
+              "http://www.w3.org/2000/01/rdf-schema#subPropertyOf",
+              "http://www.w3.org/2004/02/skos/core#broaderTransitive")
+
+
+def _count(store: Store, graph: str) -> int:
+    res = store.query(load_query("inference_count"), default_graphs=[graph])
+    return int(res.rows[0]["n"]) if res.rows else 0
+
+
+def _close(store: Store, graph: str, properties, max_steps: int = 64) -> None:
+    """Complete transitive closures in a graph by joining it with itself to a fixpoint."""
+    step = load_query("inference_closure_step").replace("#TARGET#", graph)
+    size = _count(store, graph)
+    for _ in range(max_steps):
+        for p in properties:
+            store.update(step.replace("#P#", p))
+        new = _count(store, graph)
+        if new == size:
+            return
+        size = new
+    log.warning("closure of %s stopped after %d steps", graph, max_steps)
 
 
 def infer_source(store: Store, source: str) -> int:
@@ -97,8 +125,7 @@ def infer_source(store: Store, source: str) -> int:
     update = load_query("inference_instances").replace("#SOURCE#", source).replace(
         "#TARGET#", target).replace("#SCHEMA#", SCHEMA_INFERRED_GRAPH)
     store.update(update)
-    res = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=[target])
-    return int(res.rows[0]["n"]) if res.rows else 0
+    return _count(store, target)
 
 
 def _touches_schema(store: Store, graphs: Iterable[str]) -> bool:
