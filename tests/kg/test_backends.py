@@ -20,6 +20,11 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 @pytest.fixture
 def loaded(store, request):
+    """The store with vocabularies and one product (loaded in the test's own call phase)."""
+    return lambda: _load(store, request)
+
+
+def _load(store, request):
     if request.node.callspec.params.get("store") == "virtuoso":
         request.applymarker(pytest.mark.xfail(
             raises=StoreError, strict=True,
@@ -31,6 +36,7 @@ def loaded(store, request):
 
 
 def test_load_infers_the_concept_hierarchy(loaded):
+    loaded = loaded()
     assert loaded.ask(f"ASK {{ <https://example.org/id/online-sale> <{SKOS}broaderTransitive> "
                       "<https://example.org/id/sale> }")
     assert loaded.ask("ASK { ?p <http://purl.org/dc/terms/subject> ?c . "
@@ -38,6 +44,7 @@ def test_load_infers_the_concept_hierarchy(loaded):
 
 
 def test_gate_refuses_a_violation_and_keeps_the_store(loaded):
+    loaded = loaded()
     before = sorted(loaded.dump(GOOD.resolve().as_uri(), "ntriples").splitlines())
     with pytest.raises(ShapeViolation) as info:
         load_files(loaded, [NO_OWNER], graph=GOOD.resolve().as_uri())
@@ -46,6 +53,7 @@ def test_gate_refuses_a_violation_and_keeps_the_store(loaded):
 
 
 def test_validation_finds_the_same_on_every_backend(loaded):
+    loaded = loaded()
     report = validate_store(loaded, save=False)
     assert report.conforms
     assert {(f.focus, f.path) for f in report.results if f.severity == "Warning"} >= {
