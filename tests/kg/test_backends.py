@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import ShapeViolation, StoreError
+from kg.errors import ShapeViolation
 from kg.sources import ensure_vocabularies, load_files
 from kg.validation import validate_store
+from tests.conftest import BACKENDS, open_backend
 
 DATA = Path(__file__).parent.parent / "data" / "core"
 GOOD = DATA / "product-ok.ttl"
@@ -18,25 +19,22 @@ PRODUCT = "https://example.org/id/web-orders"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 
-@pytest.fixture
-def loaded(store, request):
-    """The store with vocabularies and one product (loaded in the test's own call phase)."""
-    return lambda: _load(store, request)
+# Virtuoso is not among them yet: it refuses the unbounded ownership paths of the
+# validation views ("transitive start not given"); see docs/remote.md.
+WRITING_BACKENDS = [p for p in BACKENDS if p.values[0] != "virtuoso"]
 
 
-def _load(store, request):
-    if request.node.callspec.params.get("store") == "virtuoso":
-        request.applymarker(pytest.mark.xfail(
-            raises=StoreError, strict=True,
-            reason="Virtuoso refuses the unbounded ownership paths of validation views "
-                   "('transitive start not given'); see docs/remote.md"))
+@pytest.fixture(params=WRITING_BACKENDS)
+def loaded(request, tmp_path):
+    """A store of each backend with the vocabularies and one product."""
+    store = open_backend(request.param, tmp_path)
     ensure_vocabularies(store)
     load_files(store, [GOOD])
-    return store
+    yield store
+    store.close()
 
 
 def test_load_infers_the_concept_hierarchy(loaded):
-    loaded = loaded()
     assert loaded.ask(f"ASK {{ <https://example.org/id/online-sale> <{SKOS}broaderTransitive> "
                       "<https://example.org/id/sale> }")
     assert loaded.ask("ASK { ?p <http://purl.org/dc/terms/subject> ?c . "
@@ -44,7 +42,6 @@ def test_load_infers_the_concept_hierarchy(loaded):
 
 
 def test_gate_refuses_a_violation_and_keeps_the_store(loaded):
-    loaded = loaded()
     before = sorted(loaded.dump(GOOD.resolve().as_uri(), "ntriples").splitlines())
     with pytest.raises(ShapeViolation) as info:
         load_files(loaded, [NO_OWNER], graph=GOOD.resolve().as_uri())
@@ -53,7 +50,6 @@ def test_gate_refuses_a_violation_and_keeps_the_store(loaded):
 
 
 def test_validation_finds_the_same_on_every_backend(loaded):
-    loaded = loaded()
     report = validate_store(loaded, save=False)
     assert report.conforms
     assert {(f.focus, f.path) for f in report.results if f.severity == "Warning"} >= {
