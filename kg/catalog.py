@@ -25,7 +25,7 @@ from rdflib.term import Node
 from kg.errors import NotFound, UsageError
 from kg.namespaces import DPROD, DPV, MESH, ODRL, RAI, sparql_prefixes
 from kg.queries import load_query
-from kg.store.base import Store, bind_values
+from kg.store.base import Store, bind_values, term_to_sparql
 
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 FOAF = "http://xmlns.com/foaf/0.1/"
@@ -256,6 +256,24 @@ def query_text(name: str) -> str:
     return _PREFIXES + load_query(name)
 
 
+def _run_for(store: Store, name: str, var: str, iris: list[str]):
+    """Run a query for a set of IRIs, bound by a VALUES block at the start of each group
+    that names `?var` first (pyoxigraph plans a leading VALUES well, a trailing one badly)."""
+    from kg.store.base import Result
+    text = query_text(name)
+    start = time.perf_counter()
+    out = Result("select")
+    for i in range(0, len(iris), 400):
+        values = f"VALUES ?{var} {{ " + " ".join(term_to_sparql(URIRef(x))
+                                                 for x in iris[i:i + 400]) + " }\n"
+        head, brace, body = text.partition("{")
+        part = store.query(head + brace + "\n  " + values + body)
+        out.vars = part.vars
+        out.rows += part.rows
+    ms = (time.perf_counter() - start) * 1000
+    return out, Ran(name, text, round(ms, 2))
+
+
 def _run(store: Store, name: str, bindings: Mapping[str, Node] | None = None):
     text = query_text(name)
     start = time.perf_counter()
@@ -427,7 +445,7 @@ def children(store: Store, iri: str, lang: str = "en") -> Listing:
 def recent_products(store: Store, lang: str = "en") -> Listing:
     """List the most recently changed data products, newest first."""
     res, ran = _run(store, "catalog_recent")
-    cards = product_cards(store, lang).items
+    cards = product_cards(store, lang, [str(r["product"]) for r in res.rows]).items
     items = [cards[str(r["product"])] for r in res.rows if str(r["product"]) in cards]
     return Listing(items, ran)
 
@@ -435,10 +453,11 @@ def recent_products(store: Store, lang: str = "en") -> Listing:
 def validation_summary(store: Store) -> dict:
     """Count the data products that pass validation, of those checked and of all."""
     status = validation_status(store)
-    cards = product_cards(store).items
-    checked = [status[p] for p in cards if p in status]
+    res, _ = _run(store, "catalog_product_iris")
+    products = {str(r["product"]) for r in res.rows}
+    checked = [status[p] for p in products if p in status]
     passing = sum(1 for s in checked if s.get("conforms"))
-    return {"passing": passing, "checked": len(checked), "products": len(cards)}
+    return {"passing": passing, "checked": len(checked), "products": len(products)}
 
 
 def validation_status(store: Store) -> dict[str, dict]:
@@ -520,7 +539,8 @@ def products_about(store: Store, iri: str, lang: str = "en", *,
     """List products about a concept or any narrower concept, each with its path up."""
     node = _iri(iri)
     res, ran = _run(store, "catalog_products_about", {"concept": node})
-    cards = cards if cards is not None else product_cards(store, lang).items
+    if cards is None:
+        cards = product_cards(store, lang, [str(r["product"]) for r in res.rows]).items
     tree = tree or hierarchy(store, lang)
     items, seen = [], set()
     for row in res.rows:
@@ -618,9 +638,13 @@ _CARD_FIELDS = {
 }
 
 
-def product_cards(store: Store, lang: str = "en") -> Listing:
-    """Return a card for every data product, keyed by IRI."""
-    res, ran = _run(store, "catalog_products")
+def product_cards(store: Store, lang: str = "en",
+                  iris: Iterable[str] | None = None) -> Listing:
+    """Return a card for every data product (or just those of `iris`), keyed by IRI."""
+    if iris is None:
+        res, ran = _run(store, "catalog_products")
+    else:
+        res, ran = _run_for(store, "catalog_products", "product", sorted(set(iris)))
     facts: dict[str, dict[URIRef, set[Node]]] = defaultdict(lambda: defaultdict(set))
     labels = _Labels(lang)
     for row in res.rows:
@@ -653,7 +677,7 @@ def _card(iri: str, f: Mapping[URIRef, set[Node]], labels: _Labels, lang: str) -
 def products_by(store: Store, prop: URIRef, value: str, lang: str = "en") -> Listing:
     """List the data products with one value of a property (domain, tag, category, policy)."""
     res, ran = _run(store, "catalog_products_by", {"prop": prop, "value": _iri(value)})
-    cards = product_cards(store, lang).items
+    cards = product_cards(store, lang, [str(r["product"]) for r in res.rows]).items
     items = sorted({cards[str(r["product"])].iri: cards[str(r["product"])]
                     for r in res.rows if str(r["product"]) in cards}.values(),
                    key=lambda c: c.label.lower())
