@@ -931,10 +931,6 @@ def search(store: Store, q: str, lang: str = "en",
     c_res, c_ran = _run(store, "catalog_search_concepts", {"q": needle})
     p_res, p_ran = _run(store, "catalog_search_products", {"q": needle})
     queries = [c_ran, p_ran]
-    cards_listing = product_cards(store, lang)
-    cards = cards_listing.items
-    queries.append(cards_listing.query)
-
     tree = hierarchy(store, lang)
     queries.append(tree.query)
     concept_hits: dict[str, Hit] = {}
@@ -950,6 +946,17 @@ def search(store: Store, q: str, lang: str = "en",
     for hit in concept_hits.values():
         hit.label = names.ref(hit.iri).label
         hit.reasons.sort()
+
+    # cards only for the candidates: products about a matched concept or one below it,
+    # and products matched by their own text
+    below = {c for c in set(tree.parents) | set(concept_hits)
+             if c in concept_hits or tree.up_from(c) & concept_hits.keys()}
+    s_res, s_ran = _run_for(store, "catalog_products_with_subject", "concept", sorted(below))
+    candidates = {str(r["product"]) for r in s_res.rows}
+    candidates |= {str(r["product"]) for r in p_res.rows}
+    cards_listing = product_cards(store, lang, candidates)
+    cards = cards_listing.items
+    queries += [s_ran, cards_listing.query]
 
     hits: dict[str, Hit] = {}
     why: dict[str, dict[str, int]] = defaultdict(dict)
