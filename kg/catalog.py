@@ -14,6 +14,7 @@ base language (de for de-CH), then English, then an untagged literal, then any.
 from __future__ import annotations
 
 import time
+import weakref
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -597,10 +598,24 @@ class Hierarchy:
         return seen
 
 
+_HIERARCHIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def hierarchy(store: Store, lang: str = "en") -> Hierarchy:
-    """Read the broader links above every concept a product is about."""
+    """Read the broader links above every concept a product is about.
+
+    Every concept page and search needs it whole, so it is kept per store and language
+    until the store is written to (a store without a write counter reads it each time).
+    """
+    generation = getattr(store, "generation", None)
+    cached = _HIERARCHIES.get(store, {}).get(lang) if generation is not None else None
+    if cached is not None and cached[0] == generation:
+        return cached[1]
     res, ran = _run(store, "catalog_hierarchy")
-    return Hierarchy(res.rows, lang, ran)
+    tree = Hierarchy(res.rows, lang, ran)
+    if generation is not None:
+        _HIERARCHIES.setdefault(store, {})[lang] = (generation, tree)
+    return tree
 
 
 def concept_label(store: Store, iri: str, lang: str = "en") -> Ref:

@@ -93,6 +93,9 @@ class Store(abc.ABC):
     def __init__(self) -> None:
         self.lock = RWLock()
         self._write_mutex = threading.RLock()
+        #: bumped by every write through this object, so readers can cache derived views;
+        #: None where writes may come from elsewhere (a shared server): then nothing caches
+        self.generation: int | None = None
 
     # -- reading -----------------------------------------------------------
     @abc.abstractmethod

@@ -67,6 +67,7 @@ class OxigraphStore(Store):
 
     def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False):
         super().__init__()
+        self.generation = 0  # the process holding the store's lock is its only writer
         self.path = None if path is None else Path(path)
         try:
             if self.path is None:
@@ -191,6 +192,7 @@ class OxigraphStore(Store):
             self._update(sparql)
 
     def _update(self, sparql: str) -> None:
+        self.generation += 1
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
@@ -213,6 +215,7 @@ class OxigraphStore(Store):
                  for g, qs in replace.items() for q in qs] + add
         with self._write_mutex, self.lock.write():
             try:
+                self.generation += 1
                 existing = [g for g in list(replace) + drop
                             if self._store.contains_named_graph(ox.NamedNode(g))]
                 if not existing:

@@ -206,3 +206,23 @@ def test_uat_tree_children_are_fast(uat):
 def test_uat_search_within_scheme_finds_deep_concepts(uat):
     found = catalog.search_in_scheme(uat, UAT + "1", "galax")
     assert len(found.items) > 50
+
+
+def test_concept_hierarchy_is_reread_after_a_write(demo_store, tmp_path):
+    """The cached hierarchy never hides a concept a steward has just added."""
+    from kg.sources import load_files
+    sale = "https://demo.meshkg.org/id/concept/sale"
+    before = catalog.products_about(demo_store, sale)
+    new = tmp_path / "kiosk.ttl"
+    new.write_text(
+        (Path(__file__).parent.parent / "data" / "core" / "product-ok.ttl").read_text()
+        .replace("ex:online-sale a skos:Concept ; skos:prefLabel \"Online sale\"@en ; "
+                 "skos:broader ex:sale ;",
+                 "ex:online-sale a skos:Concept ; skos:prefLabel \"Kiosk sale\"@en ; "
+                 f"skos:broader <{sale}> ;"))
+    load_files(demo_store, [new])
+    after = catalog.products_about(demo_store, sale)
+    added = {i.product.iri for i in after.items} - {i.product.iri for i in before.items}
+    assert added == {"https://example.org/id/web-orders"}
+    found = [i for i in after.items if i.product.iri in added][0]
+    assert [r.label for r in found.path] == ["Kiosk sale", "Sale"]
