@@ -18,7 +18,7 @@ from rdflib import URIRef
 from kg.errors import ShapeViolation
 from kg.queries import load_query
 from kg.store.base import Store, term_to_sparql
-from kg.store.oxigraph import OxigraphStore, to_rdflib
+from kg.store.oxigraph import OxigraphStore
 from kg.validation import (
     Report,
     asserted_graphs,
@@ -32,10 +32,6 @@ log = logging.getLogger(__name__)
 
 def _iri_values(var: str, iris: Iterable[str]) -> str:
     return f"VALUES ?{var} {{ {' '.join(term_to_sparql(URIRef(i)) for i in iris)} }}"
-
-
-def _subjects(quads: Iterable) -> set[str]:
-    return {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
 
 
 def affected(store: Store, changed: set[str], graphs: list[str]) -> set[str]:
@@ -213,4 +209,4 @@ def _dump_default(scratch: OxigraphStore) -> bytes:
     return out.getvalue()
 
 
-__all__ = ["affected", "apply_update", "check", "to_rdflib", "write"]
+__all__ = ["affected", "apply_update", "changed_iris", "check", "write"]

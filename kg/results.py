@@ -7,7 +7,7 @@ import io
 import json
 from xml.sax.saxutils import escape, quoteattr
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 
 from kg.errors import UsageError
 from kg.formats import RESULT_MEDIA_TYPES, rdf_format
@@ -123,9 +123,3 @@ def serialize_graph(graph: Graph, media_type: str) -> bytes:
                    for t in triples]
     return ox.serialize(triples, format=info.ox)
 
-
-def literal_text(t) -> str:
-    """Return the lexical form of a term for plain-text output."""
-    if isinstance(t, Literal):
-        return str(t)
-    return str(t)

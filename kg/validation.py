@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.namespace import RDF, SH, XSD
 
 from kg.errors import ParseError, UsageError
 from kg.namespaces import (
@@ -314,15 +314,6 @@ def context_for(store: Store, iris: Sequence[str], *, graphs: list[str] | None =
         q = load_query("validation_context").replace("#VALUES#", _values("r", iris[i:i + 500]))
         out += store.query(q, default_graphs=graphs).triples
     return out
-
-
-def target_classes(shapes: Graph) -> tuple[set[str], set[str]]:
-    """Return the classes and subjects-of predicates the shapes target."""
-    classes = {str(c) for c in shapes.objects(None, SH.targetClass)}
-    classes |= {str(s) for s in shapes.subjects(RDF.type, SH.NodeShape)
-                if (s, RDF.type, RDFS.Class) in shapes}
-    preds = {str(p) for p in shapes.objects(None, SH.targetSubjectsOf)}
-    return classes, preds
 
 
 _TOP_LEVEL = [str(DPROD.DataProduct), "http://www.w3.org/2004/02/skos/core#Concept",

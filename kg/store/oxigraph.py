@@ -252,10 +252,6 @@ class OxigraphStore(Store):
             if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX):
                 self._store.remove_graph(g)
 
-    def bulk_replace(self, graph: str, quads: list) -> None:
-        """Replace a graph with many quads (bulk loader; used on an empty graph)."""
-        self.write_quads({graph: quads})
-
     def flush(self) -> None:
         """Write pending data to disk."""
         if self.path is not None:
