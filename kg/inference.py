@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kg import searchindex
 from kg.namespaces import INFERRED_PREFIX, META_GRAPH, SCHEMA_INFERRED_GRAPH
 from kg.queries import load_query
 from kg.store.base import Store
@@ -48,6 +49,8 @@ class InferenceReport:
 
     schema_recomputed: bool = False
     graphs: dict[str, int] = field(default_factory=dict)
+    #: entries the search index wrote (kg.searchindex)
+    indexed: int = 0
     seconds: float = 0.0
 
     @property
@@ -142,8 +145,10 @@ def infer(store: Store, changed: Iterable[str] | None = None) -> InferenceReport
     start = time.perf_counter()
     report = InferenceReport()
     sources = source_graphs(store)
+    # the search index graphs are not per-source graphs: searchindex.refresh keeps them
     stale = [g for g in store.graphs() if g.startswith(INFERRED_PREFIX)
-             and g != SCHEMA_INFERRED_GRAPH and g[len(INFERRED_PREFIX):] not in sources]
+             and g != SCHEMA_INFERRED_GRAPH and g not in searchindex.GRAPHS
+             and g[len(INFERRED_PREFIX):] not in sources]
     for g in stale:
         store.drop(g)
     if changed is None:
@@ -159,5 +164,8 @@ def infer(store: Store, changed: Iterable[str] | None = None) -> InferenceReport
                 todo = sources
     for g in todo:
         report.graphs[g] = infer_source(store, g)
+    everything = changed is None or (report.schema_recomputed and todo == sources)
+    # `changed`, not `todo`: a dropped graph's index entries must go too
+    report.indexed = searchindex.refresh(store, None if everything else changed)
     report.seconds = time.perf_counter() - start
     return report
