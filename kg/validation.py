@@ -190,21 +190,58 @@ def validate_graph(data: Graph, shapes: Graph | None = None, *,
 
 
 def _run_engine(data: Graph, shapes: Graph) -> list[Finding]:
+    return run_engine(data.serialize(format="nt", encoding="utf-8"), shapes)
+
+
+def run_engine(ntriples: bytes, shapes: Graph, *, store: Store | None = None,
+               default_graphs: list[str] | None = None) -> list[Finding]:
+    """Validate N-Triples against shapes: the SHACL engine for core constraints, and the
+    SPARQL-based ones as one query each (kg.shaclsparql) over `store` when given (which must
+    hold the same data in `default_graphs`), else over an in-memory copy."""
+    from kg import shaclsparql
+    # pySHACL mutates a shapes graph while validating (pySHACL issue 314): split() and the
+    # copy below give each run its own shapes graph
+    core, constraints = shaclsparql.split(shapes)
+    if core is shapes:
+        core = Graph()
+        for t in shapes:
+            core.add(t)
     engine = _engine()
-    # pySHACL mutates a shapes graph while validating (pySHACL issue 314): give
-    # each run its own copy, and the data graph is copied too so that the
-    # caller's graph is never touched.
-    data_copy = Graph()
-    for t in data:
-        data_copy.add(t)
-    shapes_copy = Graph()
-    for t in shapes:
-        shapes_copy.add(t)
+    if engine.__module__.startswith("pyshacl_turbo"):
+        # pyshacl-turbo reads a pyoxigraph store natively; text would go through rdflib
+        import pyoxigraph as ox
+        data = ox.Store()
+        data.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    else:
+        data = Graph()
+        data.parse(data=ntriples, format="nt")
     with _ENGINE_LOCK:
         conforms, report_graph, _ = engine(
-            data_copy, shacl_graph=shapes_copy, inference="none", advanced=True,
+            data, shacl_graph=core, inference="none", advanced=True,
             allow_warnings=True, allow_infos=True, do_owl_imports=False)
-    return _findings(report_graph)
+    found = _findings(report_graph)
+    if constraints:
+        if store is None:
+            from kg.store.oxigraph import OxigraphStore
+            store = OxigraphStore()
+            store.raw.load(ntriples, format=_ox_nt(), to_graph=_ox_named(_SCRATCH))
+            default_graphs = [_SCRATCH]
+        found += [Finding(**r) for r in shaclsparql.run(store, constraints,
+                                                        default_graphs=default_graphs)]
+    return found
+
+
+_SCRATCH = "urn:meshkg:graph:validation-scratch"
+
+
+def _ox_nt():
+    import pyoxigraph as ox
+    return ox.RdfFormat.N_TRIPLES
+
+
+def _ox_named(iri: str):
+    import pyoxigraph as ox
+    return ox.NamedNode(iri)
 
 
 def _engine():
@@ -341,6 +378,11 @@ def validate_store(store: Store, resources: Sequence[str] | None = None, *,
     if graphs is None:
         graphs = asserted_graphs(store)
     todo = list(resources) if resources is not None else focus_resources(store, graphs=graphs)
+    if resources is None and _whole_graph_fits(store, graphs):
+        report = _validate_whole(store, shapes, graphs, todo)
+        if save:
+            save_report(store, report, full=True)
+        return report
     report = Report()
     seen: set[tuple] = set()
     for i in range(0, len(todo), BATCH):
@@ -358,6 +400,48 @@ def validate_store(store: Store, resources: Sequence[str] | None = None, *,
     if save:
         save_report(store, report, full=resources is None)
     return report
+
+
+#: above this many asserted triples, full validation goes in batches of described views
+#: (bounded memory) instead of one pass over a dump of the whole data
+WHOLE_GRAPH_LIMIT = 3_000_000
+
+
+def _whole_graph_fits(store: Store, graphs: list[str]) -> bool:
+    sizes = store.graphs()
+    return sum(sizes.get(g, 0) for g in graphs) <= WHOLE_GRAPH_LIMIT
+
+
+def _validate_whole(store: Store, shapes: Graph, graphs: list[str],
+                    focus: list[str]) -> Report:
+    """Validate the union of the asserted graphs in one pass; keep the findings about
+    resources described outside the shipped vocabularies, as the views do."""
+    own = [g for g in graphs if not g.startswith(VOCAB_GRAPH_PREFIX)]
+    own_text = b"".join(store.dump(g, "ntriples") for g in own)
+    vocab_text = b"".join(store.dump(g, "ntriples") for g in graphs if g not in set(own))
+    embedded = getattr(store, "kind", None) == "embedded"
+    results = run_engine(own_text + vocab_text, shapes, store=store if embedded else None,
+                         default_graphs=graphs if embedded else None)
+    subjects = _subjects(own_text)
+    report = Report(checked=list(focus))
+    seen: set[tuple] = set()
+    for f in results:
+        key = (f.severity, f.focus, f.path, f.shape, f.message, f.value)
+        if f.focus in subjects and key not in seen:
+            seen.add(key)
+            report.results.append(f)
+    return report
+
+
+def _subjects(ntriples: bytes) -> set[str]:
+    """Return the subjects of N-Triples text as finding foci name them (IRI or _:id)."""
+    out: set[str] = set()
+    for line in ntriples.split(b"\n"):
+        if not line or line[:1] == b"#":
+            continue
+        head = line.split(b" ", 1)[0].decode("utf-8")
+        out.add(head[1:-1] if head.startswith("<") else head)
+    return out
 
 
 # -- keeping results ----------------------------------------------------------------
