@@ -110,11 +110,35 @@ def _lit(text: str, lang: str | None = None, dt: str | None = None) -> ox.Litera
 
 
 class _Writer:
-    def __init__(self) -> None:
+    """Collect triples and, given a file, stream them to it in chunks.
+
+    `flush()` is called between products only, so a chunk never splits a
+    product's blank nodes (Turtle may write them inline) and the file reads as
+    one document (Turtle allows @prefix again). Only the IRIs the vocabulary
+    context needs are kept after a flush: at 100,000 products (≈ 9M triples)
+    the generator never holds more than one chunk in memory.
+    """
+
+    CHUNK = 50_000
+
+    def __init__(self, out=None, fmt: str = "nt") -> None:
         self.triples: list[ox.Triple] = []
+        self.out, self.fmt = out, fmt
+        self.count = 0
+        self.iris: set[str] = set()
 
     def add(self, s, p: str, o) -> None:
         self.triples.append(ox.Triple(s, _n(p), o))
+
+    def flush(self, force: bool = False) -> None:
+        """Write the collected triples when a chunk is full (or when forced)."""
+        if self.out is None or not self.triples or (len(self.triples) < self.CHUNK
+                                                    and not force):
+            return
+        _serialize(self.out, self.triples, self.fmt)
+        self.count += len(self.triples)
+        self.iris |= _context_iris(self.triples)
+        self.triples = []
 
 
 def _concepts(w: _Writer) -> dict[int, list[str]]:
@@ -240,12 +264,26 @@ def _product(w: _Writer, rng: random.Random, i: int, dom, teams, levels, violati
             w.add(cons, ODRL + "rightOperand", _n(DPV + "ServiceProvision"))
 
 
+def _serialize(out, triples: list[ox.Triple], fmt: str) -> None:
+    if fmt == "ttl":
+        ox.serialize(triples, out, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    else:
+        ox.serialize(triples, out, format=ox.RdfFormat.N_TRIPLES)
+
+
 def _write(path: Path, triples: list[ox.Triple], fmt: str) -> None:
     with path.open("wb") as out:
-        if fmt == "ttl":
-            ox.serialize(triples, out, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-        else:
-            ox.serialize(triples, out, format=ox.RdfFormat.N_TRIPLES)
+        _serialize(out, triples, fmt)
+
+
+def _context_iris(triples) -> set[str]:
+    """The IRIs the vocabulary context is pulled for: predicates and outside objects."""
+    iris = set()
+    for t in triples:
+        iris.add(t.predicate.value)
+        if isinstance(t.object, ox.NamedNode) and not t.object.value.startswith(BASE):
+            iris.add(t.object.value)
+    return iris
 
 
 _SUPERCLASSES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -253,7 +291,7 @@ CONSTRUCT { ?t rdfs:subClassOf ?sup } WHERE { #VALUES# ?r rdfs:subClassOf* ?t .
   ?t rdfs:subClassOf ?sup }"""
 
 
-def _context(out_dir: Path, triples: list[ox.Triple]) -> Path:
+def _context(out_dir: Path, iris: set[str]) -> Path:
     """Write the vocabulary context the plain baseline needs to validate like meshkg does.
 
     meshkg pulls, for every IRI a description names, its types, schemes,
@@ -268,11 +306,6 @@ def _context(out_dir: Path, triples: list[ox.Triple]) -> Path:
 
     store = OxigraphStore(None)
     load_vocabularies(store)
-    iris = set()
-    for t in triples:
-        iris.add(t.predicate.value)
-        if isinstance(t.object, ox.NamedNode) and not t.object.value.startswith(BASE):
-            iris.add(t.object.value)
     iris = sorted(iris)
     quads = [q for q in ox.parse(path=str(ONTOLOGY_FILE), format=ox.RdfFormat.TURTLE)]
     ctx = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
@@ -309,7 +342,8 @@ def generate(n: int, out_dir: Path, *, seed: int = 42, fmt: str = "nt") -> Manif
     man.broad_concept = levels[1][0]
     man.extra_subject = levels[4][0]
     man.search_term = "harmonised invoices"
-    all_triples = list(cw.triples)
+    triples = len(cw.triples)
+    iris = _context_iris(cw.triples)
     concepts_path = data_dir / f"concepts.{fmt}"
     _write(concepts_path, cw.triples, fmt)
     man.files.append(str(concepts_path))
@@ -319,31 +353,40 @@ def generate(n: int, out_dir: Path, *, seed: int = 42, fmt: str = "nt") -> Manif
                    strict=True))
     by_domain = [list(range(d, n, DOMAINS)) for d in range(DOMAINS)]
     for d, products in enumerate(by_domain):
-        w = _Writer()
-        dom, teams = _domain_header(w, d)
-        for k, i in enumerate(products):
-            if k > 0 and rng.random() < 0.9:
-                # mostly within the domain, sometimes across
-                src = products[k - 1] if rng.random() < 0.8 else rng.randrange(0, n)
-                lineage = BASE + f"product/{src}" if src != i else None
-            else:
-                lineage = None
-            violation = bad.get(i)
-            if violation:
-                man.injected[violation].append(BASE + f"product/{i}")
-            _product(w, rng, i, dom, teams, levels, violation, lineage)
         path = data_dir / f"domain-{DOMAIN_NAMES[d]}.{fmt}"
-        _write(path, w.triples, fmt)
+        with path.open("wb") as out:
+            w = _Writer(out, fmt)
+            _domain(w, rng, d, products, n, bad, levels, man)
+            w.flush(force=True)
         man.files.append(str(path))
-        all_triples += w.triples
+        triples += w.count
+        iris |= w.iris
     changed = next(i for i in by_domain[0] if i not in bad)
     man.changed_product = BASE + f"product/{changed}"
     man.changed_file = str(data_dir / f"domain-{DOMAIN_NAMES[0]}.{fmt}")
-    man.triples = len(all_triples)
-    man.context_file = str(_context(out_dir, all_triples))
+    man.triples = triples
+    man.context_file = str(_context(out_dir, iris))
     man.seconds = time.perf_counter() - start
     man.save(out_dir / "manifest.json")
     return man
+
+
+def _domain(w: _Writer, rng: random.Random, d: int, products: list[int], n: int,
+            bad: dict[int, str], levels, man: Manifest) -> None:
+    """Write one domain's header and products, flushing between products."""
+    dom, teams = _domain_header(w, d)
+    for k, i in enumerate(products):
+        if k > 0 and rng.random() < 0.9:
+            # mostly within the domain, sometimes across
+            src = products[k - 1] if rng.random() < 0.8 else rng.randrange(0, n)
+            lineage = BASE + f"product/{src}" if src != i else None
+        else:
+            lineage = None
+        violation = bad.get(i)
+        if violation:
+            man.injected[violation].append(BASE + f"product/{i}")
+        _product(w, rng, i, dom, teams, levels, violation, lineage)
+        w.flush()
 
 
 def ensure(n: int, out_dir: Path, *, seed: int = 42, fmt: str = "nt",
