@@ -81,6 +81,42 @@ def changed_iris(old: list, new: list) -> set[str]:
     return out
 
 
+def _ntriples(quads: list) -> bytes:
+    return ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
+                        format=ox.RdfFormat.N_TRIPLES)
+
+
+def changed_iris_text(old: bytes, new: bytes) -> set[str]:
+    """changed_iris() for two N-Triples texts from pyoxigraph's serializer, line by line.
+
+    Lines without blank nodes compare as text; only lines that mention a blank node
+    are parsed and compared with blank nodes masked. A re-loaded 45,000-triple file
+    diffs in a fraction of the time of comparing every triple as terms.
+    """
+    old_lines = set(old.splitlines())
+    new_lines = set(new.splitlines())
+    out: set[str] = set()
+    blank_old, blank_new = [], []
+    for line in old_lines ^ new_lines:
+        if b"_:" in line:
+            continue
+        head = line.split(b" ", 1)[0]
+        if head.startswith(b"<"):
+            out.add(head[1:-1].decode("utf-8"))
+    for lines, sink in ((old_lines, blank_old), (new_lines, blank_new)):
+        for line in lines:
+            if b"_:" in line:
+                sink.append(line)
+    if blank_old or blank_new:
+        # renamed on parse, so that equal labels on both sides are different nodes
+        old_q = list(ox.parse(b"\n".join(blank_old) + b"\n", format=ox.RdfFormat.N_TRIPLES,
+                              rename_blank_nodes=True))
+        new_q = list(ox.parse(b"\n".join(blank_new) + b"\n", format=ox.RdfFormat.N_TRIPLES,
+                              rename_blank_nodes=True))
+        out |= changed_iris(old_q, new_q)
+    return out
+
+
 def write(store: Store, *, replace: Mapping[str, list] | None = None,
           add: list | None = None, drop: Iterable[str] = (), validate: bool = True,
           shapes=None) -> Report | None:
@@ -109,20 +145,14 @@ def check(store: Store, *, replace: Mapping[str, list], add: list, drop: list,
     something that changed, are validated: a re-loaded file whose one product
     changed re-validates that product, not the whole file.
     """
-    from kg.loading import parse_bytes
     from kg.validation import context_for, describe_with_subjects
     shapes = shapes if shapes is not None else load_shapes()
     gone = set(replace) | set(drop)
     others = asserted_graphs(store, exclude=gone)
     replaced = [q for quads in replace.values() for q in quads]
     new_quads = replaced + list(add)
-    old_quads: list = []
-    for g in sorted(gone):
-        if store.has_graph(g):
-            data = store.dump(g, "ntriples")
-            if data.strip():
-                old_quads += parse_bytes(data, "ntriples", source=f"<{g}>", graph=g).quads
-    changed = changed_iris(old_quads, replaced)
+    old_text = b"".join(store.dump(g, "ntriples") for g in sorted(gone) if store.has_graph(g))
+    changed = changed_iris_text(old_text, _ntriples(replaced))
     changed |= changed_iris([], list(add))
     if not changed:
         return Report()
@@ -141,7 +171,11 @@ def check(store: Store, *, replace: Mapping[str, list], add: list, drop: list,
     if others:
         pulled, _ = describe_with_subjects(store, sorted(todo), graphs=others)
         objects = {str(o) for o in pulled.objects() if isinstance(o, URIRef)}
-        objects |= _objects(new_quads) | todo
+        # and what the changed resources' new descriptions point at (not every object
+        # of a re-loaded file: context for thousands of IRIs costs seconds)
+        new_view, _ = describe_with_subjects(scratch, sorted(todo), graphs=[scratch_graph])
+        objects |= {str(o) for o in new_view.objects() if isinstance(o, URIRef)} | todo
+        objects |= _objects(list(add))
         for t in context_for(store, sorted(objects), graphs=others):
             pulled.add(t)
     if pulled is not None and len(pulled):
@@ -209,4 +243,4 @@ def _dump_default(scratch: OxigraphStore) -> bytes:
     return out.getvalue()
 
 
-__all__ = ["affected", "apply_update", "changed_iris", "check", "write"]
+__all__ = ["affected", "apply_update", "changed_iris", "changed_iris_text", "check", "write"]
