@@ -23,16 +23,22 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
+from kg import searchindex
 from kg.errors import NotFound, UsageError
-from kg.namespaces import DPROD, DPV, MESH, ODRL, RAI, sparql_prefixes
+from kg.namespaces import DPROD, DPV, MESH, ODRL, RAI, SCHEMA_INFERRED_GRAPH, sparql_prefixes
 from kg.queries import load_query
 from kg.store.base import Store, bind_values, term_to_sparql
 
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 FOAF = "http://xmlns.com/foaf/0.1/"
-_PREFIXES = sparql_prefixes() + f"PREFIX vcard: <{VCARD}>\nPREFIX foaf: <{FOAF}>\n"
+_PREFIXES = (sparql_prefixes() + f"PREFIX vcard: <{VCARD}>\nPREFIX foaf: <{FOAF}>\n"
+             f"PREFIX idx: <{searchindex.INDEX}>\n")
+#: graph names the query files name by placeholder (kept in one place: kg.searchindex)
+_GRAPHS = {"#DISCOVERY#": searchindex.DISCOVERY_GRAPH, "#LABELS#": searchindex.LABELS_GRAPH,
+           "#SCHEMA#": SCHEMA_INFERRED_GRAPH}
 
 MAX_QUERY_TEXT = 200  # longest search text accepted, in characters
+PER_PAGE = 50  # products per page of a concept
 MATCH_PROPS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch,
                SKOS.relatedMatch)
 _LABEL_PROPS = (SKOS.prefLabel, RDFS.label)
@@ -65,10 +71,11 @@ class Ref:
 
 @dataclass
 class Listing:
-    """A list answer and the query that produced it."""
+    """A list answer and the query that produced it; `total` counts all when items is a page."""
 
     items: list
     query: Ran | None = None
+    total: int | None = None
 
 
 @dataclass
@@ -139,6 +146,9 @@ class Concept:
     relations: list[Relation]
     products: list[AboutProduct]
     queries: dict[str, Ran]
+    product_count: int = 0  # products about it or a narrower concept, on every page
+    page: int = 1
+    pages: int = 1
 
     @property
     def languages(self) -> list[str]:
@@ -254,25 +264,36 @@ class SearchResult:
 
 def query_text(name: str) -> str:
     """Return the full text of a catalog query file, with its PREFIX lines."""
-    return _PREFIXES + load_query(name)
+    text = load_query(name)
+    for hook, graph in _GRAPHS.items():
+        text = text.replace(hook, graph)
+    return _PREFIXES + text
+
+
+def _lead(text: str, values: str) -> str:
+    """Put a VALUES block at the start of a query's WHERE group (pyoxigraph plans a leading
+    VALUES well; a trailing one, or a substitution, after joining everything else)."""
+    head, brace, body = text.partition("{")
+    return head + brace + "\n  " + values + "\n" + body
 
 
 def _run_for(store: Store, name: str, var: str, iris: list[str]):
-    """Run a query for a set of IRIs, bound by a VALUES block at the start of each group
-    that names `?var` first (pyoxigraph plans a leading VALUES well, a trailing one badly)."""
+    """Run a query for a set of IRIs, bound by a leading VALUES block on `?var`, in
+    batches; the query shown is the bound one when one batch was enough."""
     from kg.store.base import Result
     text = query_text(name)
     start = time.perf_counter()
     out = Result("select")
+    shown = text
     for i in range(0, len(iris), 400):
         values = f"VALUES ?{var} {{ " + " ".join(term_to_sparql(URIRef(x))
-                                                 for x in iris[i:i + 400]) + " }\n"
-        head, brace, body = text.partition("{")
-        part = store.query(head + brace + "\n  " + values + body)
+                                                 for x in iris[i:i + 400]) + " }"
+        shown = _lead(text, values)
+        part = store.query(shown)
         out.vars = part.vars
         out.rows += part.rows
     ms = (time.perf_counter() - start) * 1000
-    return out, Ran(name, text, round(ms, 2))
+    return out, Ran(name, shown if len(iris) <= 400 else text, round(ms, 2))
 
 
 def _run(store: Store, name: str, bindings: Mapping[str, Node] | None = None):
@@ -478,8 +499,10 @@ def validation_findings(store: Store, iri: str) -> list:
 # --------------------------------------------------------------------------- concepts
 
 
-def concept(store: Store, iri: str, lang: str = "en") -> Concept:
-    """Return a concept with labels, notes, links, typed relations and its products."""
+def concept(store: Store, iri: str, lang: str = "en", page: int = 1,
+            per_page: int = PER_PAGE) -> Concept:
+    """Return a concept with labels, notes, links, typed relations and one page of its
+    products (those about it first, then those about narrower concepts)."""
     node = _iri(iri)
     res, ran = _run(store, "catalog_concept", {"concept": node})
     out: dict[URIRef, list[Node]] = defaultdict(list)
@@ -511,7 +534,8 @@ def concept(store: Store, iri: str, lang: str = "en") -> Concept:
                                   r.subject.iri, r.object.iri))
     note = pick(out.get(SKOS.definition, []), lang)
     scope = pick(out.get(SKOS.scopeNote, []), lang)
-    about = products_about(store, str(node), lang)
+    about = products_about(store, str(node), lang, page=page, per_page=per_page)
+    pages = max(1, -(-(about.total or 0) // per_page))
     typed = {r.object.iri for r in relations} | {r.subject.iri for r in relations}
     return Concept(
         iri=str(node),
@@ -531,28 +555,42 @@ def concept(store: Store, iri: str, lang: str = "en") -> Concept:
         relations=relations,
         products=about.items,
         queries={"concept": ran, "products": about.query},
+        product_count=about.total or 0,
+        page=min(max(1, page), pages),
+        pages=pages,
     )
 
 
-def products_about(store: Store, iri: str, lang: str = "en", *,
-                   cards: Mapping[str, ProductCard] | None = None,
-                   tree: Hierarchy | None = None) -> Listing:
-    """List products about a concept or any narrower concept, each with its path up."""
+def products_about(store: Store, iri: str, lang: str = "en", *, page: int = 1,
+                   per_page: int | None = None, tree: Hierarchy | None = None) -> Listing:
+    """List products about a concept or any narrower concept, each with its path up:
+    those about it first, then by distance and name; one page of them when per_page is
+    given (`total` counts the products on every page)."""
     node = _iri(iri)
-    res, ran = _run(store, "catalog_products_about", {"concept": node})
-    if cards is None:
-        cards = product_cards(store, lang, [str(r["product"]) for r in res.rows]).items
+    searchindex.ensure(store)
+    res, ran = _run_for(store, "catalog_products_about", "concept", [str(node)])
     tree = tree or hierarchy(store, lang)
-    items, seen = [], set()
+    names, pairs = _Labels(lang), set()
     for row in res.rows:
-        key = (str(row["product"]), str(row["about"]))
-        if key in seen or key[0] not in cards:
-            continue
-        seen.add(key)
-        path = tree.path(key[1], str(node))
-        items.append(AboutProduct(cards[key[0]], path[0], path))
-    items.sort(key=lambda a: (len(a.path), a.product.label.lower(), a.about.label))
-    return Listing(items, ran)
+        names.add(row["product"], row.get("label"))
+        pairs.add((str(row["product"]), str(row["about"])))
+    found = []
+    for product, about in pairs:
+        path = tree.path(about, str(node))
+        found.append((len(path), names.ref(product).label.lower(), path[0].label, product,
+                      path))
+    found.sort()
+    total = len({p for p, _ in pairs})
+    if per_page is not None:
+        # a page holds whole products: a product about two narrower concepts shows both
+        order = list(dict.fromkeys(f[3] for f in found))
+        page = min(max(1, page), max(1, -(-total // per_page)))
+        start = (page - 1) * per_page
+        shown = set(order[start:start + per_page])
+        found = [f for f in found if f[3] in shown]
+    cards = product_cards(store, lang, [f[3] for f in found]).items
+    items = [AboutProduct(cards[f[3]], f[4][0], f[4]) for f in found if f[3] in cards]
+    return Listing(items, ran, total)
 
 
 class Hierarchy:
@@ -933,45 +971,84 @@ def _norm_query(q: str) -> str:
     return q
 
 
+def _label_hits(store: Store, q: str) -> tuple[list[dict], Ran | None]:
+    """Look a search text up in the label index: rows of kind, resource, how, text.
+
+    Every word of the text must start a word of the same label (kg.searchindex); the
+    index finds candidates by the longest words and each label is checked here.
+    """
+    keys = searchindex.lookup_keys(q)
+    if not keys:
+        return [], None
+    searchindex.ensure(store)
+    n = range(1, len(keys) + 1)
+    text = query_text("catalog_search").replace("#KEYS#", " ".join(f"?k{i}" for i in n))
+    text = text.replace("#WORDS#", "\n    ".join(
+        f"?w{i} idx:prefix ?k{i} . ?entry idx:word ?w{i} ." for i in n))
+    text = _lead(text, "VALUES (" + " ".join(f"?k{i}" for i in n) + ") { ("
+                 + " ".join(term_to_sparql(Literal(k)) for k in keys) + ") }")
+    start = time.perf_counter()
+    res = store.query(text)
+    ran = Ran("catalog_search", text, round((time.perf_counter() - start) * 1000, 2))
+    rows = [r for r in res.rows if searchindex.matches(q, str(r["text"]))]
+    return rows, ran
+
+
+def _names(store: Store, iris: Iterable[str], lang: str) -> tuple[_Labels, Ran | None]:
+    """Read the names of some resources (preferred label, else rdfs:label)."""
+    names = _Labels(lang)
+    iris = sorted(set(iris))
+    if not iris:
+        return names, None
+    res, ran = _run_for(store, "catalog_labels", "iri", iris)
+    for row in res.rows:
+        names.add(row["iri"], row.get("label"))
+    return names, ran
+
+
 def search(store: Store, q: str, lang: str = "en",
            filters: Mapping[str, str] | None = None) -> SearchResult:
     """Search by meaning: concepts by any label or definition bring their products
     and those of their narrower concepts; product names and descriptions match too.
-    Every hit says why it was found; exact label matches rank first."""
+    Every hit says why it was found; exact label matches rank first.
+
+    Words match word beginnings, in any order, case and accents aside ("ord" finds
+    "Orders", "strasse" finds "Straße"); the middle of a word does not match."""
     q = _norm_query(q)
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     if not q:
         return SearchResult(q, [], [], {}, filters, [])
-    needle = Literal(q.lower())
-    c_res, c_ran = _run(store, "catalog_search_concepts", {"q": needle})
-    p_res, p_ran = _run(store, "catalog_search_products", {"q": needle})
-    queries = [c_ran, p_ran]
-    tree = hierarchy(store, lang)
-    queries.append(tree.query)
+    rows, l_ran = _label_hits(store, q)
+    queries = [l_ran] if l_ran else []
+    c_rows = [r for r in rows if str(r["kind"]) == searchindex.CONCEPT]
+    p_rows = [r for r in rows if str(r["kind"]) == searchindex.PRODUCT]
     concept_hits: dict[str, Hit] = {}
-    names = _Labels(lang)
-    for row in c_res.rows:
-        iri = str(row["concept"])
-        names.add(row["concept"], row.get("label"))
-        score, reason = _concept_score(q, row["how"], row["matched"])
+    for row in c_rows:
+        iri = str(row["resource"])
+        score, reason = _concept_score(q, row["how"], row["text"])
         hit = concept_hits.setdefault(iri, Hit("concept", iri, iri, score, []))
         hit.score = max(hit.score, score)
         if reason not in hit.reasons:
             hit.reasons.append(reason)
+    names, n_ran = _names(store, concept_hits, lang)
+    queries += [n_ran] if n_ran else []
     for hit in concept_hits.values():
         hit.label = names.ref(hit.iri).label
         hit.reasons.sort()
 
-    # cards only for the candidates: products about a matched concept or one below it,
-    # and products matched by their own text
-    below = {c for c in set(tree.parents) | set(concept_hits)
-             if c in concept_hits or tree.up_from(c) & concept_hits.keys()}
-    s_res, s_ran = _run_for(store, "catalog_products_with_subject", "concept", sorted(below))
-    candidates = {str(r["product"]) for r in s_res.rows}
-    candidates |= {str(r["product"]) for r in p_res.rows}
+    # cards only for the candidates: products about a matched concept or one below it
+    # (one lookup in the discovery index), and products matched by their own text
+    candidates = {str(r["resource"]) for r in p_rows}
+    if concept_hits:
+        d_res, d_ran = _run_for(store, "catalog_products_discoverable", "concept",
+                                sorted(concept_hits))
+        candidates |= {str(r["product"]) for r in d_res.rows}
+        queries.append(d_ran)
+    tree = hierarchy(store, lang)
+    queries.append(tree.query)
     cards_listing = product_cards(store, lang, candidates)
     cards = cards_listing.items
-    queries += [s_ran, cards_listing.query]
+    queries.append(cards_listing.query)
 
     hits: dict[str, Hit] = {}
     why: dict[str, dict[str, int]] = defaultdict(dict)
@@ -994,10 +1071,9 @@ def search(store: Store, q: str, lang: str = "en",
                     path = tree.path(about.iri, up)
                     found = AboutProduct(card, path[0], path)
                     add(card.iri, chit.score - 2 - len(path), found.explanation)
-    for row in p_res.rows:
-        iri = str(row["product"])
-        score, reason = _product_score(q, row["how"], row["matched"])
-        add(iri, score, reason)
+    for row in p_rows:
+        score, reason = _product_score(q, row["how"], row["text"])
+        add(str(row["resource"]), score, reason)
 
     for iri, hit in hits.items():
         hit.reasons = sorted(why[iri], key=lambda r: (-why[iri][r], r))
@@ -1007,12 +1083,24 @@ def search(store: Store, q: str, lang: str = "en",
     return SearchResult(q, results, concepts, _facets(results, filters), filters, queries)
 
 
+def _exact(q: str, text: str) -> bool:
+    return searchindex.words(text) == searchindex.words(q)
+
+
+def _starts(q: str, text: str) -> bool:
+    """Tell whether the text begins with the query's words (the last one as a prefix)."""
+    want, have = searchindex.words(q), searchindex.words(text)
+    n = len(want)
+    return 0 < n <= len(have) and have[:n - 1] == want[:-1] and have[n - 1].startswith(
+        want[-1])
+
+
 def _concept_score(q: str, how: Node, matched: Node) -> tuple[int, str]:
     text = str(matched)
     lang = f" ({matched.language})" if isinstance(matched, Literal) and matched.language else ""
-    exact = text.lower() == q.lower()
+    exact = _exact(q, text)
     if how == SKOS.prefLabel:
-        return (100 if exact else 60 if text.lower().startswith(q.lower()) else 50,
+        return (100 if exact else 60 if _starts(q, text) else 50,
                 f"name{lang} “{text}” matches")
     if how == SKOS.altLabel:
         return (90 if exact else 45, f"synonym{lang} “{text}” matches")
@@ -1023,12 +1111,15 @@ def _concept_score(q: str, how: Node, matched: Node) -> tuple[int, str]:
 
 def _product_score(q: str, how: Node, matched: Node) -> tuple[int, str]:
     text = str(matched)
-    if how == RDFS.label:
-        exact = text.lower() == q.lower()
-        return (100 if exact else 55, f"name “{text}” matches")
+    if how in _PRODUCT_NAMES:
+        return (100 if _exact(q, text) else 55, f"name “{text}” matches")
     if how == DPROD.purpose:
         return (25, "purpose mentions it")
     return (30, "description mentions it")
+
+
+_PRODUCT_NAMES = (RDFS.label, DCTERMS.title)
+_CONCEPT_NAMES = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
 
 
 def _facet_values(card: ProductCard, facet: str) -> list[Ref]:
@@ -1064,34 +1155,28 @@ def _facets(hits: list[Hit], filters: Mapping[str, str]) -> dict[str, list[tuple
 
 
 def suggest(store: Store, q: str, lang: str = "en", limit: int = 10) -> list[dict]:
-    """Suggest concepts and products whose names or synonyms contain the text."""
+    """Suggest concepts and products whose names or synonyms have words starting with
+    each word of the text (the same matching as search)."""
     q = _norm_query(q)
     if len(q) < 2:
         return []
-    needle = Literal(q.lower())
-    c_res, _ = _run(store, "catalog_search_concepts", {"q": needle})
-    p_res, _ = _run(store, "catalog_search_products", {"q": needle})
+    rows, _ = _label_hits(store, q)
     best: dict[str, dict] = {}
-    names = _Labels(lang)
-    for row in [*c_res.rows, *p_res.rows]:
-        names.add(row.get("concept") or row.get("product"), row.get("label"))
-    for row in c_res.rows:
-        if row["how"] == SKOS.definition:
+    for row in rows:
+        how, kind, iri = row["how"], str(row["kind"]), str(row["resource"])
+        if kind == searchindex.CONCEPT and how in _CONCEPT_NAMES:
+            score, _reason = _concept_score(q, how, row["text"])
+            kind = "concept"
+        elif kind == searchindex.PRODUCT and how in _PRODUCT_NAMES:
+            score, _reason = _product_score(q, how, row["text"])
+            kind = "product"
+        else:
             continue
-        score, _reason = _concept_score(q, row["how"], row["matched"])
-        iri = str(row["concept"])
         if iri not in best or best[iri]["score"] < score:
-            best[iri] = {"kind": "concept", "iri": iri, "matched": str(row["matched"]),
-                         "score": score}
-    for row in p_res.rows:
-        if row["how"] != RDFS.label:
-            continue
-        score, _reason = _product_score(q, row["how"], row["matched"])
-        iri = str(row["product"])
-        if iri not in best or best[iri]["score"] < score:
-            best[iri] = {"kind": "product", "iri": iri, "matched": str(row["matched"]),
+            best[iri] = {"kind": kind, "iri": iri, "matched": str(row["text"]),
                          "score": score}
     ranked = sorted(best.values(), key=lambda s: (-s["score"], s["matched"].lower()))[:limit]
+    names, _ = _names(store, [s["iri"] for s in ranked], lang)
     for s in ranked:
         s["label"] = names.ref(s["iri"]).label
     return ranked

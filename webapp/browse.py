@@ -209,11 +209,19 @@ def index():
                            validation=catalog.validation_summary(store), lang=lang)
 
 
+def _page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        raise UsageError("page must be a whole number, 1 or more") from None
+
+
 @bp.get("/concept")
 def concept():
-    """A concept page: labels, notes, links, typed relations, products, a picture."""
+    """A concept page: labels, notes, links, typed relations, products (50 to a page,
+    `?page=`), a picture."""
     store, lang = get_store(), _lang()
-    c = catalog.concept(store, _iri_arg(), lang)
+    c = catalog.concept(store, _iri_arg(), lang, page=_page_arg(), per_page=catalog.PER_PAGE)
     return render_template("concept.html", c=c, pic=concept_picture(c), lang=lang)
 
 

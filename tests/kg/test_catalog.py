@@ -12,6 +12,7 @@ from rdflib import Literal, URIRef
 
 from kg import catalog
 from kg.errors import NotFound, UsageError
+from kg.inference import infer
 from kg.loading import parse_file
 from kg.namespaces import DPROD, MESH
 from kg.sources import load_demo
@@ -31,6 +32,7 @@ def store(tmp_path_factory):
     load_demo(s, show_progress=False)
     mini = parse_file(DATA / "catalog" / "mini-mesh.ttl", graph="urn:test:mini-mesh")
     s.write_quads({"urn:test:mini-mesh": mini.quads})
+    infer(s, changed=["urn:test:mini-mesh"])  # what every load does after writing
     yield s
     s.close()
 
@@ -63,6 +65,23 @@ def test_products_about_a_top_concept_include_those_about_narrower_concepts(stor
     assert [r.label for r in store_sales.path] == ["In-store sale", "Retail sale", "Sale"]
     assert store_sales.explanation == (
         "about In-store sale, narrower than Retail sale, a narrower concept of Sale")
+
+
+def test_concept_products_come_in_pages_with_the_count_of_all(store):
+    whole = catalog.concept(store, CONCEPT + "sale")
+    everything = [a.product.iri for a in whole.products]
+    assert whole.product_count == len(set(everything)) >= 5 and whole.pages == 1
+    first = catalog.concept(store, CONCEPT + "sale", per_page=2)
+    second = catalog.concept(store, CONCEPT + "sale", page=2, per_page=2)
+    assert (first.page, second.page, first.pages) == (1, 2, -(-whole.product_count // 2))
+    assert first.product_count == second.product_count == whole.product_count
+    one, two = ({a.product.iri for a in c.products} for c in (first, second))
+    assert len(one) == len(two) == 2 and not one & two
+    # in the order of the whole list: about the concept itself first, then by distance
+    assert [a.product.iri for a in first.products + second.products] == everything[
+        :len(first.products) + len(second.products)]
+    last = catalog.concept(store, CONCEPT + "sale", page=99, per_page=2)
+    assert last.page == last.pages and last.products
 
 
 def test_concept_labels_follow_the_language_with_fallback(store):
@@ -139,7 +158,7 @@ def test_every_query_shown_gives_the_rows_it_ran_with(store):
     listing = catalog.products_about(store, CONCEPT + "sale")
     shown = store.query(listing.query.sparql)
     assert {str(r["product"]) for r in shown.rows} == {a.product.iri for a in listing.items}
-    assert "VALUES (?concept)" in listing.query.sparql
+    assert "VALUES ?concept" in listing.query.sparql
 
 
 def test_product_reads_meaning_first_data(store):

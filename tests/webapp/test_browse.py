@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from kg.config import Settings
+from kg.inference import infer
 from kg.loading import parse_file
 from kg.sources import load_demo
 from kg.store.oxigraph import OxigraphStore
@@ -29,6 +30,7 @@ def app(tmp_path_factory):
     load_demo(store, show_progress=False)
     mini = parse_file(DATA / "catalog" / "mini-mesh.ttl", graph="urn:test:mini-mesh")
     store.write_quads({"urn:test:mini-mesh": mini.quads})
+    infer(store, changed=["urn:test:mini-mesh"])  # what every load does after writing
     app = create_app(Settings(store=str(path), load_demo=False), store)
     yield app
     store.close()
@@ -80,6 +82,21 @@ def test_concept_page_shows_products_of_narrower_concepts_marked(client):
     assert "Store sales" in below
     assert "about In-store sale, narrower than Retail sale, a narrower concept of Sale" in below
     assert "<svg" in html and 'class="node-link"' in html
+
+
+def test_concept_page_pages_its_products(client, monkeypatch):
+    from kg import catalog
+    monkeypatch.setattr(catalog, "PER_PAGE", 2)
+    first = page(client, "/concept", CONCEPT + "sale")
+    second = page(client, "/concept", CONCEPT + "sale", page="2")
+    count = int(re.search(r"(\d+) data products about Sale or a narrower concept; page 1 of",
+                          first).group(1))
+    assert f"page 2 of {-(-count // 2)}" in second
+    names = [set(re.findall(r'<h[34]><a href="/product\?iri=([^"]+)"', html))
+             for html in (first, second)]
+    assert len(names[0]) == len(names[1]) == 2 and not names[0] & names[1]
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    assert client.get("/concept?iri=" + quote(CONCEPT + "sale") + "&page=x").status_code == 400
 
 
 def test_concept_language_switch_and_fallback(client):
