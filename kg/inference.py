@@ -12,9 +12,11 @@ that discovery uses, and owlrl is the reference the tests compare against:
   (cax-sco), super-properties (prp-spo1), inverses (prp-inv1/2) and
   symmetric properties (prp-symp).
 
-A change to one source re-derives only that source's instance graph; the
-schema graph is recomputed when the ontology or a concept scheme changes,
-and instance graphs only when the class or property hierarchy did.
+A change to one source re-derives only that source's instance graph, and when the
+caller passes what changed (delta(): the old and new N-Triples of the graph) only the
+entailments about the resources the changed triples touch; the schema graph is
+recomputed when the ontology or a concept scheme changes, and instance graphs only
+when the class or property hierarchy did.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kg import searchindex
+from rdflib import URIRef
+
+from kg import ntdiff, searchindex
 from kg.namespaces import INFERRED_PREFIX, META_GRAPH, SCHEMA_INFERRED_GRAPH
 from kg.queries import load_query
-from kg.store.base import Store
+from kg.store.base import Store, term_to_sparql
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ def instance_graph(source: str) -> str:
 def source_graphs(store: Store) -> list[str]:
     """Return the asserted graphs inference reads."""
     from kg.validation import VALIDATION_GRAPH
-    return [g for g in store.graphs() if not g.startswith(INFERRED_PREFIX)
+    return [g for g in store.graph_names() if not g.startswith(INFERRED_PREFIX)
             and g not in (META_GRAPH, VALIDATION_GRAPH)]
 
 
@@ -131,8 +135,92 @@ def infer_source(store: Store, source: str) -> int:
     return _count(store, target)
 
 
-def _touches_schema(store: Store, graphs: Iterable[str]) -> bool:
+@dataclass(frozen=True)
+class Delta:
+    """What changed in one source graph, for re-deriving only what it affects."""
+
+    #: (predicate, subject) of changed triples whose subject is an IRI
+    subjects: frozenset[tuple[str, str]]
+    #: (predicate, object) of changed triples whose object is an IRI
+    objects: frozenset[tuple[str, str]]
+    #: a triple mentioning a blank node changed (blank nodes are re-derived wholesale)
+    blank: bool
+    #: a triple that the schema graph is computed from changed
+    schema: bool
+
+
+_SCHEMA_PREDICATES = {p.encode() for p in SCHEMA_PREDICATES}
+_SYMMETRIC = b"<http://www.w3.org/2002/07/owl#SymmetricProperty>"
+
+
+def delta(old: bytes, new: bytes) -> Delta:
+    """Return what changed between two N-Triples versions of a source graph."""
+    removed, added = ntdiff.changed_lines(old, new)
+    subjects: set[tuple[str, str]] = set()
+    objects: set[tuple[str, str]] = set()
+    blank = schema = False
+    for line in removed | added:
+        s, p, o = ntdiff.terms(line)
+        blank = blank or ntdiff.has_blank(line)
+        schema = schema or p[1:-1] in _SCHEMA_PREDICATES or o == _SYMMETRIC
+        subject, obj, pred = ntdiff.iri(s), ntdiff.iri(o), ntdiff.iri(p)
+        if subject is not None:
+            subjects.add((pred, subject))
+        if obj is not None:
+            objects.add((pred, obj))
+    return Delta(frozenset(subjects), frozenset(objects), blank, schema)
+
+
+def _anchors(store: Store, change: Delta) -> set[str]:
+    """Return the IRIs whose entailments a change can alter.
+
+    A changed triple `s p o` alters what is entailed about s only when p is rdf:type, has
+    a super-property, is one, or has an inverse or is symmetric (the entailment may then
+    have been asserted, or be no longer); and about o only when p has an inverse or is
+    symmetric. Triples of any other property entail nothing.
+    """
+    res = store.query(load_query("inference_rule_properties"),
+                      default_graphs=[SCHEMA_INFERRED_GRAPH])
+    about_subject = {str(r["p"]) for r in res.rows} | {_RDF_TYPE}
+    about_object = {str(r["p"]) for r in res.rows if str(r["turns"]) == "true"}
+    return {s for p, s in change.subjects if p in about_subject} | {
+        o for p, o in change.objects if p in about_object}
+
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def infer_source_delta(store: Store, source: str, change: Delta) -> int:
+    """Re-derive the instance entailments of one source graph about what `change` touched."""
+    target = instance_graph(source)
+    anchors = _anchors(store, change)
+    if not anchors and not change.blank:
+        return _count(store, target)
+    values = "VALUES ?s { " + " ".join(term_to_sparql(URIRef(i)) for i in sorted(anchors)) + " }"
+
+    def anchor(graph: str, pattern: str) -> str:
+        if not change.blank:
+            return "{ " + values + " }"
+        return ("{ SELECT DISTINCT ?s WHERE { { " + values + " } UNION { GRAPH <" + graph
+                + "> { " + pattern + " } FILTER(isBlank(?s)) } } }")
+
+    update = (load_query("inference_instances_delta")
+              .replace("#IN_SOURCE_OBJECTS#", anchor(source, "?v ?any ?s"))
+              .replace("#IN_SOURCE#", anchor(source, "?s ?any ?v"))
+              .replace("#IN_TARGET#", anchor(target, "?s ?any ?v"))
+              .replace("#SOURCE#", source).replace("#TARGET#", target)
+              .replace("#SCHEMA#", SCHEMA_INFERRED_GRAPH))
+    store.update(update)
+    return _count(store, target)
+
+
+def _touches_schema(store: Store, graphs: Iterable[str],
+                    deltas: Mapping[str, Delta] | None = None) -> bool:
     for g in graphs:
+        if deltas and g in deltas:
+            if deltas[g].schema:
+                return True
+            continue
         if not store.has_graph(g):
             return True  # a dropped source may have held schema triples
         if store.query(load_query("inference_has_schema"), default_graphs=[g]).boolean:
@@ -140,13 +228,17 @@ def _touches_schema(store: Store, graphs: Iterable[str]) -> bool:
     return False
 
 
-def infer(store: Store, changed: Iterable[str] | None = None) -> InferenceReport:
-    """Materialise entailments: everything, or only what the changed graphs affect."""
+def infer(store: Store, changed: Iterable[str] | None = None, *,
+          deltas: Mapping[str, Delta] | None = None) -> InferenceReport:
+    """Materialise entailments: everything, or only what the changed graphs affect.
+
+    With `deltas` (see delta()), a changed source graph whose entailments exist is
+    re-derived only for the resources its changed triples mention."""
     start = time.perf_counter()
     report = InferenceReport()
     sources = source_graphs(store)
     # the search index graphs are not per-source graphs: searchindex.refresh keeps them
-    stale = [g for g in store.graphs() if g.startswith(INFERRED_PREFIX)
+    stale = [g for g in store.graph_names() if g.startswith(INFERRED_PREFIX)
              and g != SCHEMA_INFERRED_GRAPH and g not in searchindex.GRAPHS
              and g[len(INFERRED_PREFIX):] not in sources]
     for g in stale:
@@ -158,12 +250,16 @@ def infer(store: Store, changed: Iterable[str] | None = None) -> InferenceReport
     else:
         changed = list(changed)
         todo = [g for g in changed if g in sources]
-        if _touches_schema(store, changed) or not store.has_graph(SCHEMA_INFERRED_GRAPH):
+        if _touches_schema(store, changed, deltas) \
+                or not store.has_graph(SCHEMA_INFERRED_GRAPH):
             report.schema_recomputed = True
             if infer_schema(store, sources):
-                todo = sources
+                todo, deltas = sources, None  # the hierarchy changed: re-derive it all
     for g in todo:
-        report.graphs[g] = infer_source(store, g)
+        if deltas and g in deltas and store.has_graph(instance_graph(g)):
+            report.graphs[g] = infer_source_delta(store, g, deltas[g])
+        else:
+            report.graphs[g] = infer_source(store, g)
     everything = changed is None or (report.schema_recomputed and todo == sources)
     # `changed`, not `todo`: a dropped graph's index entries must go too
     report.indexed = searchindex.refresh(store, None if everything else changed)

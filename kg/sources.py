@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg import gate
-from kg.inference import InferenceReport, infer
+from kg import gate, ntdiff
+from kg.inference import InferenceReport, delta, infer
 from kg.loading import Parsed, expand_paths, meta_quads, parse_file, progress
 from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, VOCAB_GRAPH_PREFIX
 from kg.store.base import Store
@@ -71,10 +71,15 @@ def write_parsed(store: Store, parsed: list[Parsed], *, validate: bool = True,
                 meta_replace.append(ox.Quad(ox.NamedNode(g), ox.NamedNode(str(MESH.broughtBy)),
                                             ox.NamedNode(p.graph), ox.NamedNode(META_GRAPH)))
     report = LoadReport(graphs={g: len(q) for g, q in replace.items()})
-    report.validation = gate.write(store, replace=replace, drop=drop, validate=validate)
+    # what replaced graphs hold now: the gate diffs against it, and inference re-derives
+    # only what the changed triples mention
+    before = {g: store.dump(g, "ntriples") for g in replace if store.has_graph(g)}
+    report.validation = gate.write(store, replace=replace, drop=drop, validate=validate,
+                                   before=before)
     _update_meta(store, [p.graph for p in parsed] + sorted(drop), meta_replace)
     if run_inference:
-        report.inference = infer(store, changed=list(replace) + sorted(drop))
+        deltas = {g: delta(old, ntdiff.ntriples(replace[g])) for g, old in before.items()}
+        report.inference = infer(store, changed=list(replace) + sorted(drop), deltas=deltas)
     return report
 
 

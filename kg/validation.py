@@ -292,7 +292,7 @@ def _default_message(comp) -> str:
 def asserted_graphs(store: Store, *, exclude: Iterable[str] = ()) -> list[str]:
     """Return the graphs holding asserted data (not inferred, meta or validation)."""
     skip = set(exclude)
-    return [g for g in store.graphs()
+    return [g for g in store.graph_names()
             if g not in skip and not g.startswith(INFERRED_PREFIX)
             and g not in (META_GRAPH, VALIDATION_GRAPH)]
 
@@ -311,7 +311,7 @@ def _graph_filter(store: Store, graphs: list[str] | None) -> str:
     """A FILTER expression on ?g admitting the asserted graphs (or just `graphs`)."""
     if graphs is None:
         graphs = asserted_graphs(store)
-    excluded = [g for g in store.graphs() if g not in set(graphs)]
+    excluded = [g for g in store.graph_names() if g not in set(graphs)]
     if not excluded:
         return "true"
     return "?g NOT IN (" + ", ".join(term_to_sparql(URIRef(g)) for g in excluded) + ")"

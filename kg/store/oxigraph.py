@@ -188,6 +188,12 @@ class OxigraphStore(Store):
         self._graph_counts = (generation, out)
         return dict(out)
 
+    def graph_names(self) -> list[str]:
+        with self.lock.read():
+            return sorted(g.value for g in self._store.named_graphs()
+                          if isinstance(g, ox.NamedNode)
+                          and not g.value.startswith(STAGING_PREFIX))
+
     def has_graph(self, graph: str) -> bool:
         return self._store.contains_named_graph(ox.NamedNode(graph))
 
