@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 from collections.abc import Iterable, Mapping
@@ -11,6 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
+from kg import ntdiff
 from kg.errors import QuerySyntaxError, StoreError, StoreLocked, UsageError
 from kg.formats import rdf_format
 from kg.namespaces import GRAPH_PREFIX
@@ -215,40 +217,101 @@ class OxigraphStore(Store):
         except OSError as exc:
             raise StoreError(f"update failed, nothing was changed: {exc}") from exc
 
+    #: a write of at least this many quads into graphs that do not exist yet goes through
+    #: pyoxigraph's bulk loader (≈ 4× faster than one transaction) behind a pending marker
+    BULK_MIN = 50_000
+    #: a replaced graph of at least this many triples is rewritten by its difference
+    DELTA_MIN = 5_000
+
     def write_quads(self, replace: Mapping[str, list], add: list | None = None,
                     drop: Iterable[str] = ()) -> None:
         """Replace named graphs by quads, add quads and drop graphs in one atomic step.
 
         When nothing existing is replaced or dropped, all quads go in with one
-        `extend` (pyoxigraph applies it as one transaction); otherwise one
-        SPARQL update drops the old graphs and inserts the new triples, which
-        pyoxigraph also applies atomically.
+        `extend` (pyoxigraph applies it as one transaction), or for a large load into
+        new graphs with the bulk loader, which is not transactional: a marker file
+        names the graphs until the load is flushed, and a store opened with the marker
+        still there drops them (they did not exist before). Otherwise one SPARQL
+        update drops the old graphs and inserts the new triples (or, for a large
+        graph, deletes and inserts only the lines that differ), which pyoxigraph also
+        applies atomically.
         """
         add = list(add or [])
         drop = list(drop)
-        quads = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(g))
-                 for g, qs in replace.items() for q in qs] + add
         with self._write_mutex, self.lock.write():
             try:
                 self.generation += 1
                 existing = [g for g in list(replace) + drop
                             if self._store.contains_named_graph(ox.NamedNode(g))]
                 if not existing:
-                    self._store.extend(quads)
-                    for g in replace:  # an empty replacement still names a graph
-                        self._store.add_graph(ox.NamedNode(g))
+                    self._write_new(replace, add)
                     return
-                ops = [f"DROP SILENT GRAPH <{g}>" for g in drop + list(replace)]
+                ops = [f"DROP SILENT GRAPH <{g}>" for g in drop]
+                for g, qs in replace.items():
+                    ops += self._replace_ops(g, qs, g in existing)
                 by_graph: dict[str, list] = {}
-                for q in quads:
-                    by_graph.setdefault(q.graph_name.value, []).append(
-                        ox.Triple(q.subject, q.predicate, q.object))
-                for g, triples in by_graph.items():
-                    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+                for q in add:
+                    by_graph.setdefault(q.graph_name.value, []).append(q)
+                for g, qs in by_graph.items():
+                    body = ntdiff.ntriples(qs).decode("utf-8")
                     ops.append(f"INSERT DATA {{ GRAPH <{g}> {{\n{body}}} }}")
                 self._update(" ;\n".join(ops))
             except OSError as exc:
                 raise StoreError(f"write failed, nothing was changed: {exc}") from exc
+
+    def _write_new(self, replace: Mapping[str, list], add: list) -> None:
+        quads = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(g))
+                 for g, qs in replace.items() for q in qs] + add
+        graphs = sorted(set(replace) | {q.graph_name.value for q in add
+                                        if isinstance(q.graph_name, ox.NamedNode)})
+        if self.path is None or add or len(quads) < self.BULK_MIN:
+            self._store.extend(quads)
+        else:
+            marker = self.path / PENDING_FILE
+            tmp = marker.with_suffix(".tmp")
+            tmp.write_text(json.dumps(graphs), encoding="utf-8")
+            os.replace(tmp, marker)
+            try:
+                self._store.bulk_extend(quads)
+                self._store.flush()
+            except BaseException:
+                for g in graphs:
+                    self._drop_silently(g)
+                self._store.flush()
+                raise
+            finally:
+                marker.unlink(missing_ok=True)
+        for g in replace:  # an empty replacement still names a graph
+            self._store.add_graph(ox.NamedNode(g))
+
+    def _replace_ops(self, graph: str, quads: list, exists: bool) -> list[str]:
+        """SPARQL operations that make a graph hold exactly `quads`."""
+        new = ntdiff.ntriples(quads)
+        if not exists or len(quads) < self.DELTA_MIN:
+            ops = [f"DROP SILENT GRAPH <{graph}>"]
+            if quads:
+                ops.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{new.decode('utf-8')}}} }}")
+            return ops
+        out = io.BytesIO()
+        self._store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+        old = out.getvalue()
+        removed, added = ntdiff.changed_lines(old, new)
+        # blank nodes get new labels on every parse: those triples are replaced wholesale
+        old_blank = [x for x in old.splitlines() if ntdiff.has_blank(x) and _real_blank(x)]
+        new_blank = [x for x in new.splitlines() if ntdiff.has_blank(x) and _real_blank(x)]
+        delete = [x for x in removed if not (ntdiff.has_blank(x) and _real_blank(x))]
+        insert = [x for x in added if not (ntdiff.has_blank(x) and _real_blank(x))] + new_blank
+        ops = []
+        if delete:
+            body = b"\n".join(delete).decode("utf-8")
+            ops.append(f"DELETE DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+        if old_blank:
+            ops.append(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> "
+                       "{ ?s ?p ?o } FILTER(isBlank(?s) || isBlank(?o)) }")
+        if insert:
+            body = b"\n".join(insert).decode("utf-8")
+            ops.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+        return ops or [f"DELETE DATA {{ GRAPH <{graph}> {{ }} }}"]
 
     def drop(self, graph: str) -> None:
         with self._write_mutex, self.lock.write():
@@ -266,6 +329,18 @@ class OxigraphStore(Store):
         for g in list(self._store.named_graphs()):
             if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX):
                 self._store.remove_graph(g)
+        marker = None if self.path is None else self.path / PENDING_FILE
+        if marker is not None and marker.exists():
+            # a bulk load into new graphs did not finish: drop what it wrote
+            try:
+                graphs = json.loads(marker.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                graphs = []
+            for g in graphs:
+                log.warning("dropping %s: its load was interrupted", g)
+                self._drop_silently(g)
+            self._store.flush()
+            marker.unlink(missing_ok=True)
 
     def flush(self) -> None:
         """Write pending data to disk."""
@@ -286,6 +361,15 @@ class OxigraphStore(Store):
     def raw(self) -> ox.Store:
         """The pyoxigraph store, for code that must stream (bulk loads, benchmarks)."""
         return self._store
+
+
+PENDING_FILE = "meshkg-pending-load.json"
+
+
+def _real_blank(line: bytes) -> bool:
+    """Tell whether an N-Triples line's subject or object is a blank node."""
+    subject, _, obj = ntdiff.terms(line)
+    return subject.startswith(b"_:") or obj.startswith(b"_:")
 
 
 def _is_staging(g) -> bool:

@@ -10,6 +10,8 @@ from kg.errors import QueryRefused, QuerySyntaxError, UsageError
 
 G1 = "urn:test:graph:one"
 G2 = "urn:test:graph:two"
+G3 = "urn:test:graph:three"
+G4 = "urn:test:graph:four"
 P = ox.NamedNode("urn:test:p")
 
 
@@ -168,3 +170,80 @@ def test_construct_and_max_rows(store):
     assert len(res) == 4 and res.truncated
     assert store.ask("ASK { ?s ?p 'one 5' }") is True
     assert store.ask("ASK { ?s ?p 'nothing' }") is False
+
+
+# -- the embedded store's large-write paths ------------------------------------------------
+
+VERSION_1 = """@prefix ex: <https://example.org/> .
+ex:a ex:p "one", "has _: inside" ; ex:q [ ex:r [ ex:s "deep" ] ] .
+ex:b ex:p "kept" ; ex:q [ ex:r "flat" ] .
+"""
+VERSION_2 = """@prefix ex: <https://example.org/> .
+ex:a ex:p "one", "new" ; ex:q [ ex:r [ ex:s "deeper" ] ] .
+ex:b ex:p "kept" ; ex:q [ ex:r "flat" ] .
+ex:c ex:p "added" .
+"""
+
+
+def _graph_of(store, graph: str):
+    from rdflib import Graph
+    return Graph().parse(data=store.dump(graph, "ntriples"), format="nt")
+
+
+def _quads(text: str, graph: str) -> list:
+    return [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
+            for t in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
+
+
+def test_a_large_graph_is_rewritten_by_its_difference(tmp_path, monkeypatch):
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    from kg.store.oxigraph import OxigraphStore
+    monkeypatch.setattr(OxigraphStore, "DELTA_MIN", 0)
+    with OxigraphStore(tmp_path / "store") as store:
+        store.write_quads({G1: _quads(VERSION_1, G1)})
+        seed(store, n1=0)
+        store.write_quads({G1: _quads(VERSION_2, G1)})
+        assert isomorphic(_graph_of(store, G1), Graph().parse(data=VERSION_2, format="turtle"))
+        assert store.graphs()[G2] == 2  # other graphs untouched
+
+
+def test_an_interrupted_bulk_load_is_undone_when_the_store_reopens(tmp_path, monkeypatch):
+    from kg.store.oxigraph import PENDING_FILE, OxigraphStore
+    monkeypatch.setattr(OxigraphStore, "BULK_MIN", 0)
+    path = tmp_path / "store"
+    with OxigraphStore(path) as store:
+        seed(store)
+        store.write_quads({G3: _quads(VERSION_1, G3)})  # the bulk path, completed
+        assert store.graphs()[G3] == 8 and not (path / PENDING_FILE).exists()
+        # the process dies after the bulk loader wrote a new graph, before the marker went
+        (path / PENDING_FILE).write_text(f'["{G4}"]')
+        store.raw.bulk_extend(_quads(VERSION_2, G4))
+    with OxigraphStore(path) as store:
+        assert store.graphs() == {G1: 3, G2: 2, G3: 8}
+        assert not (path / PENDING_FILE).exists()
+
+
+def test_a_failing_bulk_load_leaves_nothing(tmp_path, monkeypatch):
+    from kg.errors import StoreError
+    from kg.store.oxigraph import PENDING_FILE, OxigraphStore
+    monkeypatch.setattr(OxigraphStore, "BULK_MIN", 0)
+    path = tmp_path / "store"
+    with OxigraphStore(path) as store:
+        seed(store)
+        raw = store.raw
+
+        class Failing:
+            def __getattr__(self, name):
+                return getattr(raw, name)
+
+            def bulk_extend(self, quads):
+                raw.bulk_extend(list(quads)[:2])
+                raise OSError("disk full")
+
+        monkeypatch.setattr(store, "_store", Failing())
+        with pytest.raises(StoreError, match="nothing was changed"):
+            store.write_quads({G3: _quads(VERSION_1, G3)})
+        monkeypatch.setattr(store, "_store", raw)
+        assert store.graphs() == {G1: 3, G2: 2} and not (path / PENDING_FILE).exists()
