@@ -1064,17 +1064,12 @@ def _label_hits(store: Store, q: str) -> tuple[list[dict], Ran | None]:
     Every word of the text must start a word of the same label (kg.searchindex); the
     index finds candidates by the longest words and each label is checked here.
     """
-    keys = searchindex.lookup_keys(q)
-    if not keys:
-        return [], None
     searchindex.ensure(store)
-    n = range(1, len(keys) + 1)
-    text = query_text("catalog_search").replace("#KEYS#", " ".join(f"?k{i}" for i in n))
-    text = text.replace("#WORDS#", "\n    ".join(
-        f"?w{i} idx:prefix ?k{i} . ?entry idx:word ?w{i} ." for i in n))
-    text = _lead(text, "VALUES (" + " ".join(f"?k{i}" for i in n) + ") { ("
-                 + " ".join(term_to_sparql(Literal(k)) for k in keys) + ") }")
     start = time.perf_counter()
+    words = searchindex.lookup(store, q)
+    if words is None:
+        return [], None
+    text = query_text("catalog_search").replace("#WORDS#", words)
     res = store.query(text)
     ran = Ran("catalog_search", text, round((time.perf_counter() - start) * 1000, 2))
     rows = [r for r in res.rows if searchindex.matches(q, str(r["text"]))]

@@ -104,6 +104,7 @@ _WORD = re.compile(r"[^\W_]+")
 CONCEPT_PROPS = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, SKOS.definition)
 PRODUCT_PROPS = (RDFS.label, DCTERMS.title, DCTERMS.description, DPROD.purpose)
 _BATCH = 400  # IRIs per VALUES block
+_WORDS_INLINE = 24  # a key starting more dictionary words is joined by its prefix instead
 _NOT_IN_IRI = frozenset('<>"{}|^`\\ \n\r\t')
 _BULK = 20_000  # new triples above which they are bulk-inserted rather than parsed
 _HOW, _TEXT, _SOURCE = ox.NamedNode(HOW), ox.NamedNode(TEXT), ox.NamedNode(SOURCE)
@@ -136,6 +137,33 @@ def lookup_keys(query: str) -> list[str]:
     """Return the keys to look a query up by: its longest distinct words, capped."""
     distinct = sorted(set(words(query)), key=lambda w: (-len(w), w))[:QUERY_WORDS_MAX]
     return [w[:PREFIX_MAX] for w in distinct]
+
+
+def lookup(store: Store, query: str) -> str | None:
+    """Return SPARQL patterns that bind ?entry to the label entries holding, for every
+    word of the query, a word it starts; None when some word starts no indexed word.
+
+    The dictionary is read first (index_words.rq), so that the patterns name the words
+    themselves and start from the rarest: intersecting entry lists by lookups costs
+    what the first list holds.
+    """
+    keys = lookup_keys(query)
+    if not keys:
+        return None
+    values = "VALUES ?key { " + " ".join(Literal(k).n3() for k in keys) + " }"
+    found: dict[str, dict[str, int]] = {k: {} for k in keys}
+    for r in store.query(_text("index_words").replace("#KEYS#", values)).rows:
+        found[str(r["key"])][str(r["word"])] = int(r["entries"])
+    if not all(found.values()):
+        return None
+    patterns = []
+    for i, key in enumerate(sorted(keys, key=lambda k: (sum(found[k].values()), k)), 1):
+        if len(found[key]) > _WORDS_INLINE:
+            patterns.append(f"?w{i} idx:prefix {Literal(key).n3()} . ?entry idx:word ?w{i} .")
+        else:
+            patterns.append(" UNION ".join(f"{{ ?entry idx:word {_iri(w)} }}"
+                                           for w in sorted(found[key])))
+    return "\n    ".join(patterns)
 
 
 def matches(query: str, text: str) -> bool:
