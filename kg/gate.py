@@ -23,6 +23,7 @@ from kg.store.oxigraph import OxigraphStore
 from kg.validation import (
     Report,
     asserted_graphs,
+    focus_resources,
     load_shapes,
     save_report,
     validate_store,
@@ -158,6 +159,14 @@ def check(store: Store, *, replace: Mapping[str, list], add: list, drop: list,
     scratch.write_quads({scratch_graph: [ox.Quad(q.subject, q.predicate, q.object,
                                                  ox.NamedNode(scratch_graph))
                                          for q in new_quads]})
+    if len(changed) >= WHOLE_MIN and _fits_whole(store, others, len(new_quads)):
+        # a large change: every resource it describes is re-validated anyway, so only
+        # the top-level resources among them and those elsewhere that point at them
+        # need finding (the owners of changed nodes, per resource, cost seconds here)
+        todo = set(focus_resources(scratch, graphs=[scratch_graph]))
+        if others:
+            todo |= affected(store, changed, others)
+        return _check_whole(store, others, new_quads, todo, shapes)
     todo = affected(scratch, changed, [scratch_graph])
     if others:
         todo |= affected(store, changed, others)
@@ -180,6 +189,27 @@ def check(store: Store, *, replace: Mapping[str, list], add: list, drop: list,
         scratch.write_quads({ctx: [ox.Quad(_ox(s), _ox(p), _ox(o), ox.NamedNode(ctx))
                                    for s, p, o in pulled]})
     return validate_store(scratch, sorted(todo), shapes=shapes, save=False)
+
+
+#: from this many changed resources, the gate validates the whole would-be data in
+#: one pass (a first load of 1,000 products: ≈ 4 s instead of ≈ 70 s in views)
+WHOLE_MIN = 300
+
+
+def _fits_whole(store: Store, others: list[str], new: int) -> bool:
+    from kg.validation import WHOLE_GRAPH_LIMIT
+    sizes = store.graphs()
+    return sum(sizes.get(g, 0) for g in others) + new <= WHOLE_GRAPH_LIMIT
+
+
+def _check_whole(store: Store, others: list[str], new_quads: list, todo: set[str],
+                 shapes) -> Report:
+    """Validate the would-be asserted data in one pass; keep findings about the resources
+    to re-validate and everything the change describes."""
+    from kg.validation import keep_findings, run_engine
+    new_text = ntdiff.ntriples(new_quads)
+    text = new_text + b"".join(store.dump(g, "ntriples") for g in others)
+    return keep_findings(run_engine(text, shapes), new_text, sorted(todo))
 
 
 def _objects(quads) -> set[str]:

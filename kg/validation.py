@@ -422,12 +422,18 @@ def _validate_whole(store: Store, shapes: Graph, graphs: list[str],
     embedded = getattr(store, "kind", None) == "embedded"
     results = run_engine(own_text + vocab_text, shapes, store=store if embedded else None,
                          default_graphs=graphs if embedded else None)
-    subjects = _subjects(own_text)
+    return keep_findings(results, own_text, focus)
+
+
+def keep_findings(results: list[Finding], described: bytes, focus: list[str]) -> Report:
+    """Return a report of the findings about `focus` or a subject of the `described`
+    N-Triples, without duplicates."""
+    keep = _subjects(described) | set(focus)
     report = Report(checked=list(focus))
     seen: set[tuple] = set()
     for f in results:
         key = (f.severity, f.focus, f.path, f.shape, f.message, f.value)
-        if f.focus in subjects and key not in seen:
+        if f.focus in keep and key not in seen:
             seen.add(key)
             report.results.append(f)
     return report

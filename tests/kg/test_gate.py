@@ -18,8 +18,17 @@ GOOD = DATA / "product-ok.ttl"
 PRODUCT = "https://example.org/id/web-orders"
 
 
+@pytest.fixture(params=["views", "whole"])
+def mode(request, monkeypatch):
+    """Small changes are validated in described views, large ones in one pass over the
+    whole would-be data: each gate test runs both ways."""
+    if request.param == "whole":
+        monkeypatch.setattr(gate, "WHOLE_MIN", 1)
+    return request.param
+
+
 @pytest.fixture
-def store(vocab_store, tmp_path):
+def store(vocab_store, tmp_path, mode):
     concepts = tmp_path / "concepts.ttl"
     product = tmp_path / "product.ttl"
     lines = GOOD.read_text().split("\n\n")
