@@ -260,11 +260,14 @@ class SearchResult:
     """Search results, the facets over them and the queries run."""
 
     q: str
-    hits: list[Hit]
+    hits: list[Hit]  # one page of them when the search asked for pages
     concepts: list[Hit]
-    facets: dict[str, list[tuple[Ref, int]]]
+    facets: dict[str, list[tuple[Ref, int]]]  # over every hit, not only the page
     filters: dict[str, str]
     queries: list[Ran]
+    total: int = 0
+    page: int = 1
+    pages: int = 1
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1089,13 +1092,15 @@ def _names(store: Store, iris: Iterable[str], lang: str) -> tuple[_Labels, Ran |
 
 
 def search(store: Store, q: str, lang: str = "en",
-           filters: Mapping[str, str] | None = None) -> SearchResult:
+           filters: Mapping[str, str] | None = None, *, page: int = 1,
+           per_page: int | None = None) -> SearchResult:
     """Search by meaning: concepts by any label or definition bring their products
     and those of their narrower concepts; product names and descriptions match too.
     Every hit says why it was found; exact label matches rank first.
 
     Words match word beginnings, in any order, case and accents aside ("ord" finds
-    "Orders", "strasse" finds "Straße"); the middle of a word does not match."""
+    "Orders", "strasse" finds "Straße"); the middle of a word does not match. With
+    per_page, `hits` is one page; facets and `total` count them all."""
     q = _norm_query(q)
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     if not q:
@@ -1162,7 +1167,13 @@ def search(store: Store, q: str, lang: str = "en",
     results = [h for h in hits.values() if _passes(h.card, filters)]
     results.sort(key=lambda h: (-h.score, h.label.lower()))
     concepts = sorted(concept_hits.values(), key=lambda h: (-h.score, h.label.lower()))
-    return SearchResult(q, results, concepts, _facets(results, filters), filters, queries)
+    found = SearchResult(q, results, concepts, _facets(results, filters), filters, queries,
+                         total=len(results))
+    if per_page is not None:
+        found.pages = max(1, -(-len(results) // per_page))
+        found.page = min(max(1, page), found.pages)
+        found.hits = results[(found.page - 1) * per_page:found.page * per_page]
+    return found
 
 
 def _exact(q: str, text: str) -> bool:

@@ -334,11 +334,13 @@ def _wants_json() -> bool:
 
 @bp.get("/search")
 def search():
-    """Search by meaning, with facets and an explanation per result (HTML or JSON)."""
+    """Search by meaning, with facets and an explanation per result (HTML or JSON),
+    50 results to a page (`?page=`)."""
     store, lang = get_store(), _lang()
     q = request.args.get("q", "")
     filters = {f: request.args.get(f, "") for f in catalog.FACETS}
-    result = catalog.search(store, q, lang, filters)
+    result = catalog.search(store, q, lang, filters, page=_page_arg(),
+                            per_page=catalog.PER_PAGE)
     if _wants_json():
         return jsonify(_search_json(result))
     return render_template("search.html", r=result, lang=lang)
@@ -348,6 +350,7 @@ def _search_json(r: catalog.SearchResult) -> dict:
     return {
         "q": r.q,
         "filters": r.filters,
+        "total": r.total, "page": r.page, "pages": r.pages,
         "results": [{"iri": h.iri, "label": h.label, "kind": h.kind, "score": h.score,
                      "why": h.reasons, "url": page_url("product", h.iri),
                      "domain": h.card.domain.iri if h.card and h.card.domain else None,

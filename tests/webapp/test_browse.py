@@ -162,6 +162,19 @@ def test_search_html_facet_links_filter(client):
     assert body["filters"] == {"personal": "yes"}
 
 
+def test_search_results_come_in_pages_with_facets_over_all(client, monkeypatch):
+    from kg import catalog
+    monkeypatch.setattr(catalog, "PER_PAGE", 2)
+    first = client.get("/search?q=sale&format=json").get_json()
+    second = client.get("/search?q=sale&format=json&page=2").get_json()
+    assert first["total"] == second["total"] > 2 and first["pages"] == -(-first["total"] // 2)
+    assert len(first["results"]) == len(second["results"]) == 2
+    assert not {r["iri"] for r in first["results"]} & {r["iri"] for r in second["results"]}
+    assert sum(n["count"] for n in first["facets"]["personal"]) == first["total"]
+    html = page(client, "/search", q="sale", page="2")
+    assert f"({first['total']}; page 2 of {first['pages']})" in html and 'rel="prev"' in html
+
+
 def test_suggest_json(client):
     resp = client.get("/suggest?q=onlinever")
     assert resp.is_json
