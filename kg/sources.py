@@ -102,9 +102,49 @@ def load_files(store: Store, paths: Iterable[str | Path], *, fmt: str | None = N
     if graph is not None and len(files) != 1:
         from kg.errors import UsageError
         raise UsageError("--graph names one graph: give exactly one file with it")
+    if not validate and not _brought_before(store, files, graph):
+        return _stream_new(store, files, fmt, graph, max_bytes, show_progress)
     parsed = [parse_file(f, fmt, graph=graph, max_bytes=max_bytes)
               for f in progress(files, "parsing", enabled=show_progress)]
     return write_parsed(store, parsed, validate=validate)
+
+
+def _brought_before(store: Store, files: list[Path], graph: str | None) -> bool:
+    """Tell whether any of the files (or the one graph named) was loaded before."""
+    names = [graph] if graph is not None else [f.resolve().as_uri() for f in files]
+    return any(store.has_graph(g) or _previous_graphs(store, g) for g in names)
+
+
+def _stream_new(store: Store, files: list[Path], fmt: str | None, graph: str | None,
+                max_bytes: int | None, show_progress: bool | None) -> LoadReport:
+    """Load files never loaded before one at a time, so that a large mesh is never held
+    in memory whole; all or nothing (the store drops what it wrote if one fails)."""
+    import pyoxigraph as ox
+
+    from kg.namespaces import MESH
+    meta: list = []
+    sources: list[str] = []
+
+    def batches():
+        for f in progress(files, "loading", enabled=show_progress):
+            p = parse_file(f, fmt, graph=graph, max_bytes=max_bytes)
+            sources.append(p.graph)
+            meta.extend(meta_quads(p, "file"))
+            by_graph: dict[str, list] = {g: [] for g in p.graphs}
+            for q in p.quads:
+                by_graph[q.graph_name.value].append(q)
+            del p
+            for g, quads in by_graph.items():
+                if g != sources[-1]:
+                    meta.append(ox.Quad(ox.NamedNode(g), ox.NamedNode(str(MESH.broughtBy)),
+                                        ox.NamedNode(sources[-1]), ox.NamedNode(META_GRAPH)))
+                yield g, quads
+
+    written = store.write_new_graphs(batches())
+    _update_meta(store, sources, meta)
+    report = LoadReport(graphs=written)
+    report.inference = infer(store, changed=list(written))
+    return report
 
 
 def load_vocabularies(store: Store) -> LoadReport:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg.errors import UsageError
+
 Term = Node
 
 
@@ -144,6 +146,25 @@ class Store(abc.ABC):
         parsed = parse_bytes(data, fmt, source=f"<{graph}>", graph=graph)
         self.write_quads({}, add=parsed.quads)
         return parsed.count
+
+    def write_new_graphs(self, batches: Iterable[tuple[str, list]]) -> dict[str, int]:
+        """Write batches of quads into graphs that do not exist yet, all or nothing.
+
+        Batches are consumed one at a time (a caller can parse file by file and never
+        hold everything); if one fails, or names a graph that exists, the graphs written
+        so far are dropped and the error raised. Return the triple count per graph."""
+        written: dict[str, int] = {}
+        try:
+            for graph, quads in batches:
+                if graph in written or self.has_graph(graph):
+                    raise UsageError(f"<{graph}> exists already: it cannot be bulk-loaded")
+                self.write_quads({graph: quads})
+                written[graph] = len(quads)
+        except BaseException:
+            for graph in written:
+                self.drop(graph)
+            raise
+        return written
 
     @abc.abstractmethod
     def drop(self, graph: str) -> None:

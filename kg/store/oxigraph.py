@@ -284,6 +284,38 @@ class OxigraphStore(Store):
         for g in replace:  # an empty replacement still names a graph
             self._store.add_graph(ox.NamedNode(g))
 
+    def write_new_graphs(self, batches: Iterable[tuple[str, list]]) -> dict[str, int]:
+        if self.path is None:
+            return super().write_new_graphs(batches)
+        marker = self.path / PENDING_FILE
+        written: dict[str, int] = {}
+        with self._write_mutex, self.lock.write():
+            self.generation += 1
+            try:
+                for graph, quads in batches:
+                    g = ox.NamedNode(graph)
+                    if graph in written or self._store.contains_named_graph(g):
+                        raise UsageError(f"<{graph}> exists already: it cannot be bulk-loaded")
+                    # the marker names every graph before any of its quads is written
+                    tmp = marker.with_suffix(".tmp")
+                    tmp.write_text(json.dumps(sorted([*written, graph])), encoding="utf-8")
+                    os.replace(tmp, marker)
+                    written[graph] = len(quads)
+                    self._store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, g)
+                                            for q in quads)
+                    self._store.add_graph(g)
+                self._store.flush()
+            except BaseException as exc:
+                for graph in written:
+                    self._drop_silently(graph)
+                self._store.flush()
+                marker.unlink(missing_ok=True)
+                if isinstance(exc, OSError):
+                    raise StoreError(f"write failed, nothing was changed: {exc}") from exc
+                raise
+            marker.unlink(missing_ok=True)
+        return written
+
     def _replace_ops(self, graph: str, quads: list, exists: bool) -> list[str]:
         """SPARQL operations that make a graph hold exactly `quads`."""
         new = ntdiff.ntriples(quads)

@@ -43,23 +43,33 @@ def _snapshot(store) -> bytes:
     ("latin1.ttl", ParseError, "UTF-8"),
     ("deep.jsonld", HostileInput, "nested"),
 ])
-def test_bad_input_is_refused_and_store_unchanged(store, name, error, words):
+@pytest.mark.parametrize("validate", [True, False], ids=["gated", "streamed"])
+def test_bad_input_is_refused_and_store_unchanged(store, name, error, words, validate):
     before = _snapshot(store)
     with pytest.raises(error) as info:
-        load_files(store, [HOSTILE / name])
+        load_files(store, [HOSTILE / name], validate=validate)
     assert words in info.value.message
     assert name in info.value.message
     assert info.value.exit_code == 2
     assert _snapshot(store) == before
 
 
-def test_bad_file_in_a_batch_writes_nothing_of_the_batch(store, tmp_path):
+@pytest.mark.parametrize("validate", [True, False], ids=["gated", "streamed"])
+def test_bad_file_in_a_batch_writes_nothing_of_the_batch(store, tmp_path, validate):
+    """Unvalidated loads of new files are streamed file by file (a large mesh is never
+    held in memory whole); a bad file still leaves nothing of the batch."""
     ok = tmp_path / "fine.ttl"
     ok.write_text("<http://example.org/x> <http://example.org/p> 1 .\n")
+    big = tmp_path / "big.nt"
+    big.write_text("".join(f'<http://example.org/s{i}> <http://example.org/p> "{i}" .\n'
+                           for i in range(60_000)))  # over the bulk loader's threshold
     before = _snapshot(store)
     with pytest.raises(ParseError):
-        load_files(store, [ok, HOSTILE / "bad-last-line.ttl"])
+        load_files(store, [ok, big, HOSTILE / "bad-last-line.ttl"], validate=validate)
     assert _snapshot(store) == before
+    report = load_files(store, [ok, big], validate=validate)
+    assert report.graphs == {ok.resolve().as_uri(): 1, big.resolve().as_uri(): 60_000}
+    assert store.ask('ASK { <http://example.org/s59999> <http://example.org/p> "59999" }')
 
 
 def test_entity_file_content_never_appears(store):
