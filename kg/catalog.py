@@ -655,11 +655,15 @@ def _products_about(store: Store, node: URIRef, lang: str) -> tuple[list[tuple],
     about at or below `node`, sorted, and the query read."""
     searchindex.ensure(store)
     res, ran = _run_for(store, "catalog_products_about", "concept", [str(node)])
+    named, _ = _run_for(store, "catalog_product_names", "concept", [str(node)])
     tree = hierarchy(store, lang)
     names, pairs = _Labels(lang), set()
-    for row in res.rows:
+    for row in named.rows:
         names.add(row["product"], row.get("label"))
-        pairs.add((str(row["product"]), str(row["about"])))
+    for row in res.rows:
+        about = str(row["about"])
+        if about == str(node) or str(node) in tree.up_from(about):
+            pairs.add((str(row["product"]), about))
     paths = {about: tree.path(about, str(node)) for about in {a for _, a in pairs}}
     found = [(len(paths[a]), names.ref(p).label.lower(), paths[a][0].label, p, paths[a])
              for p, a in pairs]

@@ -12,10 +12,12 @@ triple pattern in one graph:
     ?product idx:about ?concept        # its dct:subject (sub-properties included,
                                        # through the inferred graphs) and every
                                        # skos:broaderTransitive ancestor of it
+    ?product idx:subject ?concept      # its dct:subject only (to explain and order)
     ?product idx:source ?graph         # the source graphs its subjects and types
                                        # come from (what a change has to revisit)
     idx:discovery idx:hierarchy "…"    # fingerprints of the closure it was built on
                   idx:hierarchyQuick "…" # (sorted, and in the server's order)
+                  idx:version "2"        # the index's shape (INDEX_VERSION)
 
 Label graph (`LABELS_GRAPH`): one entry per label-like literal of a concept or a data
 product, and a dictionary of the words in them with their prefixes, so that search
@@ -81,6 +83,7 @@ LABELS_GRAPH = INFERRED_PREFIX + "index:labels"
 GRAPHS = (DISCOVERY_GRAPH, LABELS_GRAPH)
 
 ABOUT = INDEX + "about"
+SUBJECT = INDEX + "subject"
 SOURCE = INDEX + "source"
 CONCEPT = INDEX + "concept"
 PRODUCT = INDEX + "product"
@@ -90,6 +93,9 @@ WORD = INDEX + "word"
 PREFIX = INDEX + "prefix"
 HIERARCHY = INDEX + "hierarchy"
 QUICK = INDEX + "hierarchyQuick"
+VERSION = INDEX + "version"
+#: the shape of the index; a store holding another one has it rebuilt (`ensure`, `refresh`)
+INDEX_VERSION = "2"
 BUILT = INDEX + "built"
 STATE = INDEX + "discovery"
 LABELS_STATE = INDEX + "labels"
@@ -186,9 +192,14 @@ def refresh(store: Store, changed: Iterable[str] | None = None) -> int:
     Return how many index entries were written or removed (all of them on a rebuild).
     """
     start = time.perf_counter()
-    if changed is None or not all(store.has_graph(g) for g in GRAPHS):
+    current = _current(store)
+    if changed is None or not current:
+        if not current:  # missing, half there or of another shape: built anew
+            for g in GRAPHS:
+                if store.has_graph(g):
+                    store.drop(g)
         n = _rebuild_discovery(store) + _sync_labels(store, None)
-        log.info("search index rebuilt: %d triples in %.2f s", n, time.perf_counter() - start)
+        log.info("search index rebuilt: %d entries in %.2f s", n, time.perf_counter() - start)
         return n
     graphs = set(_sources(changed)) | _vanished(store)
     if not graphs:
@@ -198,7 +209,7 @@ def refresh(store: Store, changed: Iterable[str] | None = None) -> int:
     else:
         n = _update_discovery(store, _affected_products(store, graphs))
     n += _sync_labels(store, graphs)
-    log.info("search index refreshed for %d graphs: %d triples in %.2f s", len(graphs), n,
+    log.info("search index refreshed for %d graphs: %d entries in %.2f s", len(graphs), n,
              time.perf_counter() - start)
     return n
 
@@ -310,7 +321,8 @@ def _rebuild_discovery(store: Store) -> int:
                  f"INSERT {{ GRAPH <{DISCOVERY_GRAPH}> {{ ?product ?p ?o }} }}\n"
                  f"WHERE {{ SELECT{select} }} ;\n"
                  f"INSERT DATA {{ GRAPH <{DISCOVERY_GRAPH}> {{ <{STATE}> <{HIERARCHY}> "
-                 f"{exact.n3()} ; <{QUICK}> {quick.n3()} }} }}")
+                 f"{exact.n3()} ; <{QUICK}> {quick.n3()} ; <{VERSION}> "
+                 f"{Literal(INDEX_VERSION).n3()} }} }}")
     return store.graphs().get(DISCOVERY_GRAPH, 0)
 
 
@@ -443,11 +455,19 @@ def _sync_labels(store: Store, graphs: set[str] | None) -> int:
 _BUILDING = threading.Lock()
 
 
+def _current(store: Store) -> bool:
+    """Tell whether the store holds the index, in this version's shape."""
+    return all(store.has_graph(g) for g in GRAPHS) and store.query(
+        f"ASK {{ GRAPH <{DISCOVERY_GRAPH}> {{ <{STATE}> <{VERSION}> "
+        f"{Literal(INDEX_VERSION).n3()} }} }}").boolean is True
+
+
 def ensure(store: Store) -> None:
-    """Build the index when the store has none yet (a store made before it existed)."""
-    if all(store.has_graph(g) for g in GRAPHS):
+    """Build the index when the store has none yet, or one of another shape (a store
+    made before this version)."""
+    if _current(store):
         return
     with _BUILDING:
-        if not all(store.has_graph(g) for g in GRAPHS):
-            log.warning("the store has no search index yet: building it (once)")
+        if not _current(store):
+            log.warning("the store has no current search index: building it (once)")
             refresh(store, None)

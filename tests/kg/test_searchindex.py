@@ -137,6 +137,14 @@ def test_a_store_without_an_index_builds_it_on_first_use(demo_store):
     assert all(demo_store.has_graph(g) for g in searchindex.GRAPHS)
 
 
+def test_an_index_of_another_shape_is_rebuilt(demo_store):
+    demo_store.update(f"DELETE WHERE {{ GRAPH <{searchindex.DISCOVERY_GRAPH}> {{ "
+                      f"<{searchindex.STATE}> <{searchindex.VERSION}> ?v }} }} ;"
+                      f"DELETE WHERE {{ GRAPH <{searchindex.DISCOVERY_GRAPH}> {{ "
+                      f"?p <{searchindex.SUBJECT}> ?c }} }}")
+    assert catalog.products_about(demo_store, "https://demo.meshkg.org/id/concept/sale").items
+
+
 def test_index_works_the_same_on_every_backend(store, tmp_path):
     """Plain SPARQL 1.1 (no paths): the embedded store and the SPARQL servers agree."""
     from kg.sources import load_vocabularies
