@@ -200,6 +200,18 @@ def _lines(path: Path, head: int, sample: int, rng: random.Random,
         return head_lines, sampled, int(size / avg), True
 
 
+def _open_quote_line(lines: list[str], delimiter: str) -> int:
+    """Return the line (1-based) where the field that is never closed opens."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error:
+        pass
+    return start
+
+
 def _profile_delimited(path: Path, fmt: str, head: int, sample: int,
                        rng: random.Random) -> FileProfile:
     findings: list[str] = []
@@ -207,7 +219,19 @@ def _profile_delimited(path: Path, fmt: str, head: int, sample: int,
     if not head_lines:
         raise FormatMismatch("format mismatch: no readable lines", source=str(path))
     delimiter = "\t" if fmt == "tsv" else _sniff(head_lines[:20])
-    rows = list(csv.reader(head_lines + sampled, delimiter=delimiter))
+    reader = csv.reader(head_lines, delimiter=delimiter, strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        # a quote opened and never closed: the rest of the file would be one cell
+        start = _open_quote_line(head_lines, delimiter)
+        if not was_sampled and len(head_lines) < head:
+            raise ParseError(f"{exc}: the quoted field that starts on line {start} is never "
+                             "closed", source=str(path), line=start) from exc
+        findings.append(f"a quoted field starting on line {start} is not closed within the "
+                        f"first {len(head_lines)} lines")
+        rows = list(csv.reader(head_lines, delimiter=delimiter))
+    rows += list(csv.reader(sampled, delimiter=delimiter))
     rows = [r for r in rows if r]
     header = [h.strip() for h in rows[0]]
     if _looks_like_data(header):

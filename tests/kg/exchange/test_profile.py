@@ -141,3 +141,12 @@ def test_wrong_file_types_are_a_format_mismatch(tmp_path, name, content):
     path.write_bytes(content)
     with pytest.raises(FormatMismatch):
         profile_file(path)
+
+
+def test_csv_with_a_quote_never_closed_is_a_parse_error_naming_the_line(tmp_path):
+    from kg.errors import ParseError
+    path = tmp_path / "orders.csv"
+    path.write_text('id,note\n1,fine\n2,"never closed\n3,lost\n')
+    with pytest.raises(ParseError) as info:
+        profile_file(path)
+    assert "orders.csv:3" in info.value.message and "never closed" in info.value.message
