@@ -660,9 +660,12 @@ def _products_about(store: Store, node: URIRef, lang: str) -> tuple[list[tuple],
     names, pairs = _Labels(lang), set()
     for row in named.rows:
         names.add(row["product"], row.get("label"))
+    below: dict[str, bool] = {}  # per concept: is it `node` or under it
     for row in res.rows:
         about = str(row["about"])
-        if about == str(node) or str(node) in tree.up_from(about):
+        if about not in below:
+            below[about] = about == str(node) or str(node) in tree.up_from(about)
+        if below[about]:
             pairs.add((str(row["product"]), about))
     paths = {about: tree.path(about, str(node)) for about in {a for _, a in pairs}}
     found = [(len(paths[a]), names.ref(p).label.lower(), paths[a][0].label, p, paths[a])
@@ -762,32 +765,31 @@ _CARD_FIELDS = {
 }
 
 
-def product_cards(store: Store, lang: str = "en",
-                  iris: Iterable[str] | None = None) -> Listing:
-    """Return a card for every data product (or just those of `iris`), keyed by IRI.
+def product_cards(store: Store, lang: str, iris: Iterable[str]) -> Listing:
+    """Return a card for each data product of `iris` (others are left out), keyed by IRI.
 
-    Cards of `iris` are kept until the store is written to (`_kept`); only those not
-    kept yet are read."""
-    if iris is None:
-        res, ran = _run(store, "catalog_products")
-        return Listing(_cards(res.rows, lang), ran)
+    Cards are kept until the store is written to (`_kept`); only those not kept yet are
+    read."""
     kept: dict[str, ProductCard | None] = _kept(store, ("cards", lang), dict)
     wanted = sorted(set(iris))
     missing = [i for i in wanted if i not in kept]
     ran = Ran("catalog_products", query_text("catalog_products"), 0.0)
     if missing:
         res, ran = _run_for(store, "catalog_products", "product", missing)
-        found = _cards(res.rows, lang)
+        found = _cards(store, res.rows, lang)
         kept.update({i: found.get(i) for i in missing})  # None: not a data product
     return Listing({i: kept[i] for i in wanted if kept.get(i) is not None}, ran)
 
 
-def _cards(rows: list[dict], lang: str) -> dict[str, ProductCard]:
+def _cards(store: Store, rows: list[dict], lang: str) -> dict[str, ProductCard]:
+    """Build cards from catalog_products rows; the names of what they link to are read
+    once per linked resource (many cards share a domain, a status, a concept)."""
     facts: dict[str, dict[URIRef, set[Node]]] = defaultdict(lambda: defaultdict(set))
-    labels = _Labels(lang)
     for row in rows:
         facts[str(row["product"])][row["p"]].add(row["o"])
-        labels.add(row["o"], row.get("olabel"))
+    linked = {str(o) for f in facts.values() for p, os in f.items() if p in _CARD_FIELDS
+              for o in os if isinstance(o, URIRef)}
+    labels, _ = _names(store, linked, lang)
     return {iri: _card(iri, f, labels, lang) for iri, f in facts.items()}
 
 
