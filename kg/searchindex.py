@@ -326,22 +326,21 @@ def _rebuild_discovery(store: Store) -> int:
     return store.graphs().get(DISCOVERY_GRAPH, 0)
 
 
-def _discovery_keys(store: Store, products: set[str]) -> tuple[set[str], set[str]]:
-    """Return what the discovery graph should hold and holds for some products, as
-    "product predicate object" keys."""
+def _discovery_diff(store: Store, products: set[str]) -> tuple[set[tuple], set[tuple]]:
+    """Return the discovery triples of some products to remove and to add: the store
+    compares what the graph holds with what it should hold (MINUS both ways), so only
+    the differences cross into Python."""
     head, _, select = _text("index_discovery").partition("\nSELECT")
-    keyed = (head + 'SELECT (CONCAT(STR(?product), " ", STR(?p), " ", STR(?o)) AS ?key)\n'
-             "WHERE { { SELECT" + select + "} }")
-    have_q = _text("index_discovery_entries")
-    want, have = set(), set()
+    held = "{ #PRODUCTS# GRAPH <" + DISCOVERY_GRAPH + "> { ?product ?p ?o } }"
+    should = "{ SELECT" + select + "}"
+    stale = f"{head}SELECT ?product ?p ?o WHERE {{ {held} MINUS {should} }}"
+    new = f"{head}SELECT ?product ?p ?o WHERE {{ {should} MINUS {held} }}"
+    remove, add = set(), set()
     for values in (_values("product", batch) for batch in _batches(products)):
-        want |= {str(r["key"]) for r in store.query(keyed.replace("#PRODUCTS#", values)).rows}
-        have |= {str(r["key"]) for r in store.query(have_q.replace("#PRODUCTS#", values)).rows}
-    return want, have
-
-
-def _triples(keys: set[str]) -> set[tuple]:
-    return {tuple(URIRef(x) for x in k.split(" ")) for k in keys}
+        for query, out in ((stale, remove), (new, add)):
+            out |= {(r["product"], r["p"], r["o"])
+                    for r in store.query(query.replace("#PRODUCTS#", values)).rows}
+    return remove, add
 
 
 def _affected_products(store: Store, graphs: set[str]) -> set[str]:
@@ -358,9 +357,9 @@ def _update_discovery(store: Store, products: set[str]) -> int:
     """Re-derive the discovery entries of some products, writing only what differs."""
     if not products:
         return 0
-    want, have = _discovery_keys(store, products)
-    _write_diff(store, DISCOVERY_GRAPH, _triples(have - want), _triples(want - have))
-    return len(have ^ want)
+    remove, add = _discovery_diff(store, products)
+    _write_diff(store, DISCOVERY_GRAPH, remove, add)
+    return len(remove) + len(add)
 
 
 # --------------------------------------------------------------------------- labels
