@@ -35,9 +35,11 @@ literal's words (in any order): "ord" finds "Orders", "daily ord" finds "Daily
 orders", but "rder" (the middle of a word) finds nothing, as in most search boxes.
 
 Concept literals (skos:prefLabel, altLabel, hiddenLabel, definition) are indexed from
-the data's graphs, not from the shipped vocabularies or meshkg's own graphs; product
-literals (rdfs:label, dct:title, dct:description, dprod:purpose) from every source
-graph and its inferred graph.
+the data's graphs (curated and imported ones included), not from the shipped
+vocabularies, the ontology or the inferred graphs; product literals (rdfs:label,
+dct:title, dct:description, dprod:purpose) from every source graph and its inferred
+graph. An entry's IRI ends in a hash of all it says, computed by the store
+(index_labels.rq), so entries are compared by IRI.
 
 `refresh(store, changed)` keeps the index in step: `kg.inference.infer` calls it after
 every run, with the changed source graphs (or None after a full run). A change to one
@@ -60,10 +62,9 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, RDFS, SKOS, XSD
+from rdflib.namespace import XSD
 
 from kg.namespaces import (
-    DPROD,
     INFERRED_PREFIX,
     META_GRAPH,
     ONTOLOGY_GRAPH,
@@ -107,8 +108,6 @@ PREFIX_MAX = 24
 QUERY_WORDS_MAX = 6
 _WORD = re.compile(r"[^\W_]+")
 
-CONCEPT_PROPS = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, SKOS.definition)
-PRODUCT_PROPS = (RDFS.label, DCTERMS.title, DCTERMS.description, DPROD.purpose)
 _BATCH = 400  # IRIs per VALUES block
 _WORDS_INLINE = 24  # a key starting more dictionary words is joined by its prefix instead
 _NOT_IN_IRI = frozenset('<>"{}|^`\\ \n\r\t')
