@@ -112,6 +112,25 @@ def bulk_load(man: Manifest, runs: int) -> dict:
         f"({report.triples:,} entailments)")}
 
 
+def migrate(man: Manifest, runs: int) -> dict:
+    """`meshkg migrate --to` the server, from the embedded store the same N built."""
+    import os
+
+    from kg.config import load_settings
+    from kg.migrate import migrate as copy
+    from kg.store import open_store
+    _, there = _open()
+    here = open_store(load_settings().replace(store=os.environ["MESHKG_BENCH_EMBEDDED"]))
+    start = time.perf_counter()
+    counts = copy(here, there)
+    seconds = time.perf_counter() - start
+    here.close()
+    there.close()
+    return {"seconds": seconds, "detail": (
+        f"{len(counts)} graphs, {sum(counts.values()):,} triples (sources, entailments, "
+        f"search index) copied from the embedded store")}
+
+
 def _lines(path: Path) -> int:
     """Triples in an N-Triples file (one a line)."""
     with path.open("rb") as f:
@@ -208,7 +227,8 @@ def validate(man: Manifest, runs: int) -> dict:
         f"{report.count('Warning')} warnings")}
 
 
-STEPS = {"load": load, "bulk-load": bulk_load, "discovery": discovery, "page": page,
+STEPS = {"load": load, "bulk-load": bulk_load, "migrate": migrate, "discovery": discovery,
+         "page": page,
          "validate-one": validate_one, "infer-one": infer_one, "validate": validate}
 
 

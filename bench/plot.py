@@ -47,6 +47,10 @@ def plot(results: dict, out: Path) -> Path:
         if sizes:
             mem.plot(sizes, peak, STYLE[backend], marker=MARK[backend],
                      label=f"meshkg, {backend}")
+            for n, gb in zip(sizes, peak, strict=True):
+                if any(r["n"] == n and r["status"] == "over memory" for r in rows):
+                    mem.annotate("stopped at the cap", (n, gb), fontsize=7,
+                                 textcoords="offset points", xytext=(-90, -4))
         server = [max((r.get("server_peak_mb") or 0) for r in rows if r["n"] == n) / 1000
                   for n in sizes]
         if any(server):

@@ -38,18 +38,22 @@ from bench.virtuoso import Virtuoso
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "output"
-STEPS = ("load", "bulk-load", "discovery", "page", "validate-one", "infer-one", "validate")
+STEPS = ("load", "bulk-load", "migrate", "discovery", "page", "validate-one", "infer-one",
+         "validate")
 BACKENDS = ("embedded", "virtuoso")
+#: ways of filling a store, each tried when the ones before it did not finish in this run
+LOADS = ("load", "bulk-load", "migrate")
 TITLES = {"load": "load (`meshkg load --no-validate`, with inference)",
           "bulk-load": "fallback load: the engine's bulk loader + `meshkg infer`",
+          "migrate": "`meshkg migrate --to` the server, from the embedded store",
           "discovery": "discovery query, p50",
           "page": "product page `GET /product`, p50",
           "validate-one": "validation of one changed product, p50",
           "infer-one": "inference after a one-product change, p50",
           "validate": "full validation"}
 #: repetitions per step (p50); load and full validation run once
-RUNS = {"load": 1, "bulk-load": 1, "discovery": 20, "page": 10, "validate-one": 3, "infer-one": 3,
-        "validate": 1}
+RUNS = {"load": 1, "bulk-load": 1, "migrate": 1, "discovery": 20, "page": 10, "validate-one": 3,
+        "infer-one": 3, "validate": 1}
 PACKAGES = ("pyoxigraph", "rdflib", "pyshacl", "pyshacl-turbo", "flask", "requests")
 
 
@@ -114,7 +118,8 @@ def run_step(step: str, manifest: Path, env: dict, budget: float,
              server: Virtuoso | None, cap_mb: float = 12_000) -> dict:
     """Run one step in a subprocess within the budget and memory cap; return its figures."""
     cmd = [sys.executable, "-m", "bench._scale_worker", step, str(manifest), str(RUNS[step])]
-    log = manifest.parent / f"scale-{step}.stderr"
+    backend = "virtuoso" if server is not None else "embedded"
+    log = manifest.parent / f"scale-{backend}-{step}.stderr"
     start = time.perf_counter()
     peak, capped = [0.0], [False]
     stop = threading.Event()
@@ -166,6 +171,7 @@ def _env(backend: str, n: int, server: Virtuoso | None, store_dir: Path, budget:
         env["MESHKG_STORE"] = server.store
         env["MESHKG_GSP_URL"] = server.gsp_url
         env["MESHKG_BENCH_VIRTUOSO_SQL"] = str(server.sql_port)
+        env["MESHKG_BENCH_EMBEDDED"] = str(store_dir)
     else:
         env["MESHKG_STORE"] = str(store_dir)
     return env
@@ -178,9 +184,10 @@ def run_backend(n: int, backend: str, steps: list[str], args, results: dict) -> 
     store_dir = OUTPUT / f"n{n}" / "scale-store"
     sql_port, http_port = (int(x) for x in _csv(args.virtuoso_ports))
     server = None
-    loaded = any(results.get(_key(n, backend, s), {}).get("status") == "ok"
-                 for s in ("load", "bulk-load"))
-    reuse = args.reuse_store and loaded
+    statuses = {results.get(_key(n, backend, s), {}).get("status") for s in LOADS}
+    # a load stopped at its budget may have written all data but not all entailments
+    partial = "ok" not in statuses and "over budget" in statuses
+    reuse = args.reuse_store and ("ok" in statuses or partial)
     if backend == "virtuoso":
         server = Virtuoso(args.virtuoso_dir / f"n{n}", sql_port=sql_port, http_port=http_port,
                           buffers=args.virtuoso_buffers, dirty=args.virtuoso_buffers * 3 // 4,
@@ -190,20 +197,37 @@ def run_backend(n: int, backend: str, steps: list[str], args, results: dict) -> 
     elif not reuse:
         shutil.rmtree(store_dir, ignore_errors=True)
     env = _env(backend, n, server, store_dir, args.budget_s)
+    started = time.strftime("%Y-%m-%d %H:%M")
     try:
         for step in steps:
-            if step in ("load", "bulk-load") and reuse:
+            if step in LOADS and reuse:
                 print(f"  {n:>7,} {backend:<9} {step:<13} store reused", flush=True)
                 continue
-            if step == "bulk-load":
-                if results.get(_key(n, backend, "load"), {}).get("status") == "ok":
-                    continue  # only a fallback when meshkg's load did not finish
+            if step == "migrate" and (server is None or not (store_dir / "CURRENT").is_file()):
+                continue  # copies the embedded store of the same N to the server
+            if step in ("bulk-load", "migrate"):
+                if any(results.get(_key(n, backend, s), {}).get("status") == "ok"
+                       and results[_key(n, backend, s)].get("at") == started
+                       for s in LOADS[:LOADS.index(step)]):
+                    continue  # only a fallback when an earlier way of loading did not finish
                 # a stopped load may have left part of the data: start from empty
                 if server is not None:
                     server.stop()
                     server.start(fresh=True)
                 else:
                     shutil.rmtree(store_dir, ignore_errors=True)
+            if step not in LOADS and not any(
+                    results.get(_key(n, backend, s), {}).get("status") == "ok"
+                    and results[_key(n, backend, s)].get("at") == started
+                    for s in LOADS) and not reuse:
+                # nothing was loaded in this run: figures on an empty store would mislead
+                results[_key(n, backend, step)] = dict(
+                    status="not run", wall=0.0, peak_rss_mb=0.0, n=n, backend=backend,
+                    step=step, triples=man.triples, load_avg=os.getloadavg()[0],
+                    at=started, commit=_commit(), error="no store: neither load finished")
+                _save(results, args.results)
+                print(f"  {n:>7,} {backend:<9} {step:<13} not run (no store)", flush=True)
+                continue
             print(f"  {n:>7,} {backend:<9} {step:<13}", end=" ", flush=True)
             res = run_step(step, manifest, env, args.budget_s, server, args.max_rss_gb * 1000)
             if step == "load" and server is not None and res["status"] == "ok":
@@ -214,9 +238,10 @@ def run_backend(n: int, backend: str, steps: list[str], args, results: dict) -> 
             elif step == "load" and res["status"] == "ok":
                 res["disk_mb"] = sum(f.stat().st_size for f in store_dir.rglob("*")
                                      if f.is_file()) / 1e6
+            if reuse and partial and res.get("detail"):
+                res["detail"] += "; on a store whose load ran over budget (entailments partial)"
             res.update(n=n, backend=backend, step=step, triples=man.triples,
-                       load_avg=os.getloadavg()[0], at=time.strftime("%Y-%m-%d %H:%M"),
-                       commit=_commit())
+                       load_avg=os.getloadavg()[0], at=started, commit=_commit())
             results[_key(n, backend, step)] = res
             _save(results, args.results)
             print(f"{res['status']:<11} {_cell(res)}  (wall {res['wall']:.0f} s, load avg "
@@ -270,13 +295,22 @@ def _cell(res: dict | None) -> str:
         mem += f" (+ server {res['server_peak_mb']:,.0f})"
     if res["status"] == "ok":
         return f"{_time(res['seconds'])} · {mem}"
+    if res["status"] == "not run":
+        return "not run (nothing loaded)"
     if res["status"] == "over memory":
         return f"stopped over the memory cap ({res['wall']:,.0f} s) · {mem}"
     if res["status"] == "over budget":
         got = res.get("progress")
         how = f", {got['done']:,} of {got['of']:,} done" if got else ""
         return f"over budget ({res['wall']:,.0f} s{how}) · {mem}"
-    return f"failed ({res.get('error', '?')[:120]}) · {mem}"
+    return f"failed: {_short(res.get('error', '?'))} · {mem}"
+
+
+def _short(error: str) -> str:
+    """The server's or the exception's own words, without the URL and class in front."""
+    at = error.rfind("Error ")
+    text = error[at:] if at >= 0 else error.split(": ", 1)[-1]
+    return text if len(text) <= 90 else text[:87] + "…"
 
 
 def exponent(results: dict, backend: str, step: str, n1: int, n2: int) -> float | None:

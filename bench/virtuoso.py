@@ -12,6 +12,9 @@ store of 10M triples needs, which differ from `.ci/servers.sh` (a test server):
   domain graph (455,000 triples at 100,000 products) come back whole; meshkg
   still raises ResultTooLarge if a server cuts a result.
 - `MaxQueryExecutionTime`: 0 (no limit); the benchmark gives each step a budget.
+- `TransactionAfterImageLimit`: 1.5 GB instead of 50 MB. meshkg moves a staged graph
+  into place with one `MOVE`; at 100,000 products a domain graph has 455,000 triples, and
+  Virtuoso aborted that transaction ("log after image size went above the limit").
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ NumberOfBuffers = {buffers}
 MaxDirtyBuffers = {dirty}
 DirsAllowed = ., {dir}{extra_dirs}
 MaxQueryMem = {query_mem}
+TransactionAfterImageLimit = 1500000000
 VADInstallDir = {dir}
 
 [HTTPServer]
