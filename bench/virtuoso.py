@@ -74,6 +74,10 @@ DefaultQuery = ASK {{}}
 """
 
 
+#: servers this process started, by pid, so that stop() can reap them
+_CHILDREN: dict[int, subprocess.Popen] = {}
+
+
 @dataclass(frozen=True)
 class Virtuoso:
     """Where one benchmark Virtuoso lives and listens."""
@@ -139,6 +143,7 @@ class Virtuoso:
             ["virtuoso-t", "+foreground", "+configfile", str(self.dir / "virtuoso.ini")],
             cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.pid_file.write_text(str(proc.pid))
+        _CHILDREN[proc.pid] = proc
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -173,6 +178,8 @@ class Virtuoso:
             time.sleep(0.25)
         else:
             os.kill(pid, signal.SIGKILL)
+        if pid in _CHILDREN:  # started by this process: reap it
+            _CHILDREN.pop(pid).wait(timeout=60)
         self.pid_file.unlink(missing_ok=True)
 
     def checkpoint(self) -> None:
