@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.generate import _ADJ, _CONCEPT_WORDS, _NOUN, BASE, Manifest, ensure
-from bench.queries import discovery_meshkg
+from bench.queries import discovery_union
 
 ROOT = Path(__file__).resolve().parent
 OUTPUT = ROOT / "output"
@@ -251,7 +251,8 @@ def request_paths(man: Manifest, kind: str, seed: int = 7) -> list[str]:
     if kind == "discovery":
         return [_sparql(DISCOVERY.replace("#IRI#", _iri(c))) for c in TOP_CONCEPTS]
     if kind == "discovery-union":
-        return [_sparql(discovery_meshkg(c)) for c in TOP_CONCEPTS]
+        # the union-graph form: rdflib-endpoint has no search index to read
+        return [_sparql(discovery_union(c)) for c in TOP_CONCEPTS]
     if kind == "label":
         terms = rng.sample(SEARCH_TERMS, len(SEARCH_TERMS))
         return [_sparql(LABEL.replace("#TEXT#", _text(t))) for t in terms]

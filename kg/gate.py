@@ -260,7 +260,11 @@ def apply_update(store: Store, sparql: str, *, validate: bool = True) -> Report 
                           for q in ox.parse(after[g], format=ox.RdfFormat.N_TRIPLES)]
     if not replace and not drop:
         return Report()
-    return write(store, replace=replace, drop=drop, validate=validate)
+    report = write(store, replace=replace, drop=drop, validate=validate)
+    # entailments and the search index follow the update, as they follow a load
+    from kg.inference import infer
+    infer(store, changed=sorted(replace) + sorted(drop))
+    return report
 
 
 def _dump_default(scratch: OxigraphStore) -> bytes:

@@ -29,6 +29,7 @@ from kg.errors import (
     ResultTooLarge,
     UsageError,
 )
+from kg.inference import infer
 from kg.loading import parse_bytes
 from kg.namespaces import PREFIXES, sparql_prefixes
 from kg.results import serialize_result
@@ -428,12 +429,15 @@ def graph_store():
         if not existed:
             raise NotFound(f"no graph <{target}> in the store")
         gate.write(store, drop=[target])
+        infer(store, changed=[target])
         return Response(status=204)
     parsed = _parse_body(target)
     if request.method == "PUT":
         gate.write(store, replace={target: parsed.quads})
     else:
         gate.write(store, add=parsed.quads)
+    # entailments and the search index follow the write, as they follow a load
+    infer(store, changed=[target])
     return Response(status=204 if existed else 201)
 
 

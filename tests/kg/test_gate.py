@@ -98,3 +98,18 @@ def test_write_replaces_graphs_and_adds_atomically(tmp_path):
     store.write_quads({}, drop=["urn:g:1"])
     assert store.graphs() == {"urn:g:2": 1}
     store.close()
+
+
+def test_a_sparql_update_is_followed_by_inference_and_the_search_index(store):
+    """Writes through SPARQL Update (the endpoint's path) refresh entailments and search."""
+    from rdflib import Graph
+
+    from kg import catalog
+    g = Graph().parse(GOOD, format="turtle")
+    body = (g.serialize(format="nt").replace('"Web orders"@en', '"Zeppelin orders"@en')
+            .replace(PRODUCT, "https://example.org/id/zeppelin-orders"))
+    assert catalog.search(store, "zeppelin").hits == []
+    gate.apply_update(store, "INSERT DATA { GRAPH <urn:test:zeppelin> {\n" + body + "} }")
+    assert [h.label for h in catalog.search(store, "zeppelin").hits] == ["Zeppelin orders"]
+    gate.apply_update(store, "DROP GRAPH <urn:test:zeppelin>")
+    assert catalog.search(store, "zeppelin").hits == []
