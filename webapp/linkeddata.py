@@ -15,6 +15,7 @@ from markupsafe import Markup
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from kg import searchindex
 from kg.errors import NotFound, ResultTooLarge, UsageError
 from kg.namespaces import PREFIXES
 from kg.results import serialize_graph
@@ -49,7 +50,9 @@ WHERE {
 }
 """
 MENTIONED = "ASK { { ?x ?y ?s } UNION { ?x ?s ?y } }"
-INCOMING = "SELECT ?x ?p ?s WHERE { ?x ?p ?s } ORDER BY ?p ?x LIMIT 200"
+# the search index's bookkeeping (kg.searchindex) is not part of any resource's description
+INCOMING = ("SELECT ?x ?p ?s WHERE { ?x ?p ?s FILTER(!STRSTARTS(STR(?p), \"urn:meshkg:index:\")) }"
+            " ORDER BY ?p ?x LIMIT 200")
 LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 
 
@@ -121,6 +124,8 @@ def describe(iri: str) -> Graph:
         raise ResultTooLarge(f"the description of <{iri}> has more than "
                              f"{settings.max_rows} triples; query it over /sparql instead")
     graph = res.graph()
+    for t in [t for t in graph if str(t[1]).startswith(searchindex.INDEX)]:
+        graph.remove(t)
     if not len(graph) and not store.query(MENTIONED, bindings={"s": URIRef(iri)},
                                           **budget).boolean:
         raise NotFound(f"<{iri}> is not in the graph")

@@ -108,3 +108,17 @@ def test_html_escapes_labels_and_never_links_javascript(server):
 def test_render_resource_html_is_one_hookable_function():
     from webapp import linkeddata
     assert callable(linkeddata.render_resource_html)
+
+
+
+def test_the_search_index_is_not_part_of_a_description(server):
+    """kg.searchindex's bookkeeping triples stay out of Linked Data pages and downloads."""
+    from kg import searchindex
+    from kg.inference import infer
+    if not server.store.has_graph(searchindex.DISCOVERY_GRAPH):
+        infer(server.store)
+    assert server.store.ask(f"ASK {{ GRAPH <{searchindex.DISCOVERY_GRAPH}> "
+                            f"{{ <{ORDERS}> ?p ?o }} }}")
+    for accept in ("application/n-triples", BROWSER):
+        r = requests.get(server.url + ORDERS_PATH, headers={"Accept": accept}, timeout=30)
+        assert r.status_code == 200 and "urn:meshkg:index:" not in r.text
