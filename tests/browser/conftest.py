@@ -40,6 +40,7 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory):
     """Serve the browser on a free loopback port for the whole session."""
+    from kg.inference import infer
     from webapp.serve import make_server, start_in_thread
 
     path = tmp_path_factory.mktemp("browser") / "store"
@@ -48,6 +49,8 @@ def base_url(tmp_path_factory):
     for name, graph in (("catalog/mini-mesh.ttl", "urn:test:mini-mesh"),
                         ("corpora/uat/UAT.rdf", "urn:test:uat")):
         store.write_quads({graph: parse_file(DATA / name, graph=graph).quads})
+    # as a load would: entailments and the search index cover the extra graphs too
+    infer(store, changed=["urn:test:mini-mesh", "urn:test:uat"])
     server = make_server(Settings(store=str(path), load_demo=False), store,
                          host="127.0.0.1", port=0, threads=4)
     stop = start_in_thread(server, "meshkg-browser-test")
