@@ -10,7 +10,6 @@ once every graph is copied.
 from __future__ import annotations
 
 import sys
-import uuid
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -18,7 +17,7 @@ from rdflib import URIRef
 from kg.errors import StoreError, UsageError
 from kg.namespaces import GRAPH_PREFIX
 from kg.store.base import Store
-from kg.store.remote import chunk_quads, sparql_term
+from kg.store.remote import chunk_quads, sparql_term, staging_name
 
 MIGRATION_GRAPH = GRAPH_PREFIX + "migration"
 STAGING_PREFIX = GRAPH_PREFIX + "staging:"
@@ -34,7 +33,7 @@ def _finished(target: Store) -> dict[str, int]:
 def _copy_graph(source: Store, target: Store, graph: str, batch_triples: int,
                 advance) -> int:
     data = source.dump(graph, "ntriples")
-    stage = ox.NamedNode(f"{STAGING_PREFIX}migrate-{uuid.uuid4()}")
+    stage = ox.NamedNode(staging_name())
     quads = [ox.Quad(t.subject, t.predicate, t.object, stage)
              for t in (q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))]
     try:
@@ -129,3 +128,19 @@ def migrate_command(settings, to_url: str | None = None,
             there.close()
     finally:
         here.close()
+
+
+def recover_command(settings) -> dict[str, list[str]]:
+    """Run `meshkg recover`: finish interrupted writes and drop staging graphs on a server.
+
+    The embedded store needs none: it drops its staging graphs whenever it opens.
+    """
+    from kg.store import open_store
+    from kg.store.remote import RemoteStore
+    store = open_store(settings)
+    try:
+        if not isinstance(store, RemoteStore):
+            return {"finished": [], "dropped": []}
+        return store.recover()
+    finally:
+        store.close()

@@ -1,4 +1,5 @@
-"""`meshkg migrate`: copy the store to or from a SPARQL 1.1 server."""
+"""`meshkg migrate` and `meshkg recover`: move a store to or from a SPARQL 1.1 server, and
+repair what an interrupted write left on one (docs/remote.md)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,20 @@ def migrate(ctx, to_url, from_url):
     click.echo(f"copied {len(counts)} graphs, {sum(counts.values())} triples")
 
 
+@click.command()
+@click.pass_context
+def recover(ctx):
+    """Finish interrupted writes on a SPARQL server and drop its staging graphs.
+
+    Run it when no other meshkg process writes to that server.
+    """
+    from kg.migrate import recover_command
+    done = recover_command(ctx.obj)
+    click.echo(f"finished {len(done['finished'])} interrupted write(s), "
+               f"dropped {len(done['dropped'])} staging graph(s)")
+
+
 def register(main, export) -> None:
-    """Add `migrate` to the meshkg command line."""
+    """Add `migrate` and `recover` to the meshkg command line."""
     main.add_command(migrate)
+    main.add_command(recover)

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 STAGING_PREFIX = GRAPH_PREFIX + "staging:"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _JSON_RESULTS = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
 _FORM = "application/x-www-form-urlencoded; charset=utf-8"
@@ -64,8 +65,29 @@ VIRTUOSO_SYSTEM_GRAPHS = (
 )
 
 # Virtuoso's SPARQL compiler runs out of parser memory near 5,000 triples in one
-# INSERT DATA, so updates carry at most this many triples per operation.
+# INSERT DATA, so updates carry at most this many triples per operation; with blank
+# nodes (INSERT … WHERE {}) its generated SQL passes 10,000 lines near 2,000 triples.
 _TRIPLES_PER_OP = 2_000
+_BLANK_TRIPLES_PER_OP = 500
+
+# Journals of writes on servers without atomic update requests (see _write_journaled);
+# hidden like every staging graph.
+JOURNAL_PREFIX = STAGING_PREFIX + "journal:"
+_JOURNAL_STEP = "urn:meshkg:journal:step"
+#: seconds after which a staging graph no journal names counts as left by a crash
+STALE_STAGING = 6 * 3600.0
+_STAGED_AT = re.compile(r"(\d{10,})-")
+
+
+def staging_name(prefix: str = STAGING_PREFIX) -> str:
+    """Return a fresh staging graph name that records when it was made."""
+    return f"{prefix}{int(time.time())}-{uuid.uuid4()}"
+
+
+def _staged_at(graph: str) -> float:
+    """When a staging graph was made (0 for names without a time: older versions)."""
+    m = _STAGED_AT.match(graph.removeprefix(JOURNAL_PREFIX).removeprefix(STAGING_PREFIX))
+    return float(m.group(1)) if m else 0.0
 
 
 class _Bearer(requests.auth.AuthBase):
@@ -85,7 +107,7 @@ class RemoteStore(Store):
     def __init__(self, query_url: str, *, update_url: str | None = None,
                  gsp_url: str | None = None, auth: requests.auth.AuthBase | None = None,
                  timeout: float = 30.0, dialect: str | None = None,
-                 inline_limit: int = 10_000, gsp_chunk: int = 50_000,
+                 inline_limit: int = 250_000, gsp_chunk: int = 50_000,
                  page_rows: int = 10_000, system_graphs: Iterable[str] = ()):
         super().__init__()
         if dialect is not None and dialect not in DIALECTS:
@@ -102,6 +124,8 @@ class RemoteStore(Store):
         self._extra_system = tuple(system_graphs)
         self._session = requests.Session()
         self._session.auth = auth
+        self._recovered = False
+        self._row_cap: int | None = None  # the server's row cap, once an answer shows it
 
     @classmethod
     def from_settings(cls, settings) -> RemoteStore:
@@ -151,6 +175,11 @@ class RemoteStore(Store):
             raise StoreError(f"cannot reach the SPARQL server {_host(url)}: "
                              f"{_reason(exc)}") from exc
         self._check_status(resp, url)
+        if resp.headers.get("X-SQL-State") == "S1TAT":
+            # Virtuoso's answer to a query stopped at a time limit: 200 with whatever
+            # rows it had, marked only by this header; never a result
+            raise slow(f"{_host(url)} stopped the query at its time limit and sent an "
+                       "incomplete answer (Virtuoso X-SQL-State S1TAT)")
         return resp
 
     def _check_status(self, resp: requests.Response, url: str) -> None:
@@ -204,6 +233,11 @@ class RemoteStore(Store):
         accept = _NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else _JSON_RESULTS
         # Form-encoded POST: Virtuoso never answers a direct application/sparql-query POST.
         body = [("query", text), *dataset]
+        if self.dialect == "virtuoso":
+            # Virtuoso stops the query itself at this deadline (an "anytime" query), so
+            # a query meshkg gave up on does not keep running on the server.
+            limit = self.timeout if timeout is None else min(timeout, self.timeout)
+            body.append(("timeout", str(max(int(limit * 1000), 1))))
         return self._send("POST", self.query_url, data=_form(body), timeout=timeout,
                           budget=budget, headers={"Accept": accept, "Content-Type": _FORM})
 
@@ -212,15 +246,17 @@ class RemoteStore(Store):
         if default_graphs is None and named_graphs is None and _has_dataset_clause(sparql):
             return []  # the query names its own dataset
         params: list[tuple[str, str]] = []
-        listed = self.dialect in ("virtuoso", "generic")
-        if listed:
+        # Oxigraph refuses union-default-graph beside named-graph-uri: then it lists too
+        listed = self.dialect in ("virtuoso", "generic") or (
+            self.dialect == "oxigraph" and default_graphs is None and named_graphs is not None)
+        if listed and (default_graphs is None or named_graphs is None):
             # Virtuoso's own union also holds its system graphs (and its
             # input:*-graph-exclude pragmas empty the named graphs), so both the default
             # and the named graphs are listed: a SPARQL dataset names both or loses one.
             visible = self._graph_names() or [STAGING_PREFIX + "none"]
         if default_graphs is not None:
             params += [("default-graph-uri", g) for g in default_graphs]
-        elif self.dialect == "oxigraph":
+        elif self.dialect == "oxigraph" and not listed:
             params.append(("union-default-graph", ""))
         elif self.dialect == "fuseki":
             params.append(("default-graph-uri", "urn:x-arq:UnionGraph"))
@@ -229,7 +265,11 @@ class RemoteStore(Store):
         if named_graphs is not None:
             params += [("named-graph-uri", g) for g in named_graphs]
         elif listed:
-            params += [("named-graph-uri", g) for g in visible]
+            # Virtuoso matches `GRAPH <g> { … }` once, with nothing bound, when <g> is
+            # not among the named graphs (an absent graph made ASK true): the graphs a
+            # query names are always in the list
+            named = set(visible) | _graph_constants(sparql)
+            params += [("named-graph-uri", g) for g in sorted(named)]
         return params
 
     def _graph_names(self) -> list[str]:
@@ -243,7 +283,9 @@ class RemoteStore(Store):
               timeout: float | None = None, max_rows: int | None = None) -> Result:
         check_query(sparql, known_graphs=lambda: set(self.graphs()))
         form = query_form(sparql)
-        text = inject_values(sparql, bindings)
+        text = inject_values(sparql, bindings, subselect=self.dialect == "virtuoso")
+        if self.dialect == "virtuoso":
+            text = wrap_values_branches(text)
         with self.lock.read():
             dataset = self._dataset(sparql, default_graphs, named_graphs)
             resp = self._post_query(text, form, dataset=dataset, timeout=timeout, budget=True)
@@ -294,8 +336,7 @@ class RemoteStore(Store):
             expected = int(rows[0]["n"]) if rows else 0
         if expected == 0:
             return []
-        triples: list[ox.Triple] = []
-        if expected <= self.page_rows or self.dialect != "virtuoso":
+        if expected <= (self._row_cap or self.page_rows) or self.dialect != "virtuoso":
             if self.gsp_url:
                 resp = self._send("GET", self.gsp_url, params={"graph": graph},
                                   headers={"Accept": _NTRIPLES})
@@ -303,45 +344,76 @@ class RemoteStore(Store):
                 resp = self._post_query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}",
                                         "CONSTRUCT")
             triples = _ox_triples(resp.content)
-        if len(triples) != expected:
-            # Virtuoso cuts CONSTRUCT and GSP answers at ResultSetMaxRows without a
-            # signal, and refuses ORDER BY … OFFSET past MaxSortedTopRows; pages by a
-            # hash of each triple need neither.
-            # a short answer shows the server's cap: pages stay well below it
-            limit = min(self.page_rows, max(len(triples) // 2, 100)) if triples else \
-                self.page_rows
-            triples = []
-            for digits, page in self._hash_pages(where, expected, limit):
-                resp = self._post_query(
-                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} "
-                    f"BIND(SUBSTR({_HASH}, 1, {digits}) AS ?h) "
-                    f"FILTER(?h IN ({', '.join(json.dumps(h) for h in page)})) }}",
-                    "CONSTRUCT")
-                triples += _ox_triples(resp.content)
+            if len(triples) == expected:
+                return triples
+            if 0 < len(triples) < expected:  # cut short: the server's row cap
+                self._row_cap = len(triples)
+        # Virtuoso cuts CONSTRUCT and GSP answers at ResultSetMaxRows without a
+        # signal, and refuses ORDER BY … OFFSET past MaxSortedTopRows: pages are sets
+        # of predicates (index lookups), a predicate larger than a page split by a
+        # hash of each triple. Pages stay below the cap last seen; a page cut short
+        # shows a lower cap, and paging starts again below it.
+        for _ in range(3):
+            triples, cut = [], False
+            limit = self._row_cap or self.page_rows // 2
+            for where_page, size in self._pages(graph, expected, limit):
+                got = _ox_triples(self._post_query(
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where_page} }}", "CONSTRUCT").content)
+                if 0 < len(got) < size:
+                    self._row_cap, cut = len(got), True
+                    break
+                triples += got
+            if not cut:
+                break
         if len(triples) != expected:
             raise StoreError(f"{_host(self.query_url)} returned {len(triples):,} of the "
                              f"{expected:,} triples of <{graph}> (a server row limit below "
-                             f"{self.page_rows:,}, or a concurrent write)")
+                             f"{limit:,}, or a concurrent write)")
         return triples
 
+    def _pages(self, graph: str, expected: int, limit: int) -> Iterator[tuple[str, int]]:
+        """Yield WHERE clauses that together select a graph, each of at most `limit` triples."""
+        where = f"GRAPH {_iri(graph)} {{ ?s ?p ?o }}"
+        try:
+            rows = self._select(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {where} }} GROUP BY ?p")
+        except ResultTooLarge:  # more predicates than rows in an answer
+            for page, size in self._hash_pages(where, expected, limit):
+                yield f"{where} {page}", size
+            return
+        page: list[str] = []
+        size = 0
+        for pred, n in sorted((str(r["p"]), int(r["n"])) for r in rows):
+            if n > limit:
+                one = f"{where} FILTER(?p = {_iri(pred)})"
+                for hashes, m in self._hash_pages(one, n, limit):
+                    yield f"{one} {hashes}", m
+                continue
+            if page and size + n > limit:
+                yield f"{where} FILTER(?p IN ({', '.join(page)}))", size
+                page, size = [], 0
+            page.append(_iri(pred))
+            size += n
+        if page:
+            yield f"{where} FILTER(?p IN ({', '.join(page)}))", size
+
     def _hash_pages(self, where: str, expected: int,
-                    limit: int) -> Iterator[tuple[int, list[str]]]:
-        """Group hash prefixes of the triples into pages of at most `limit` triples."""
+                    limit: int) -> Iterator[tuple[str, int]]:
+        """Split a pattern by hash prefixes of its triples into filters of at most `limit`."""
         digits = 1
         while digits < 3 and expected / 16 ** digits > limit / 2:
             digits += 1
-        rows = self._select(f"SELECT ?h (COUNT(*) AS ?n) WHERE {{ {where} BIND(SUBSTR({_HASH}, "
-                            f"1, {digits}) AS ?h) }} GROUP BY ?h")
+        bind = f"BIND(SUBSTR({_HASH}, 1, {digits}) AS ?h)"
+        rows = self._select(f"SELECT ?h (COUNT(*) AS ?n) WHERE {{ {where} {bind} }} GROUP BY ?h")
         page: list[str] = []
         size = 0
         for h, n in sorted((str(r["h"]), int(r["n"])) for r in rows if "h" in r):
             if page and size + n > limit:
-                yield digits, page
+                yield f"{bind} FILTER(?h IN ({', '.join(page)}))", size
                 page, size = [], 0
-            page.append(h)
+            page.append(json.dumps(h))
             size += n
         if page:
-            yield digits, page
+            yield f"{bind} FILTER(?h IN ({', '.join(page)}))", size
 
     def dump(self, graph: str | None = None, fmt: str = "nquads") -> bytes:
         info = rdf_format(fmt)
@@ -371,7 +443,10 @@ class RemoteStore(Store):
     def update(self, sparql: str, *, timeout: float | None = None) -> None:
         check_update(sparql)
         with self._write_mutex, self.lock.write():
-            self._post_update(self._expand_drop_all(sparql), timeout)
+            text = split_data_ops(self._expand_drop_all(sparql))
+            if self.dialect == "virtuoso":
+                text = wrap_values_branches(text)
+            self._post_update(text, timeout)
 
     def _expand_drop_all(self, sparql: str) -> str:
         """Rewrite DROP/CLEAR ALL|NAMED into the graphs meshkg sees (never system graphs)."""
@@ -389,40 +464,172 @@ class RemoteStore(Store):
                 out += [sparql[last:pos],
                         " ;\n".join(f"{tok.upper()} SILENT GRAPH {_iri(g)}" for g in names)]
                 last = end
-        return "".join(out) + sparql[last:] if out else sparql
+        if not out:
+            return sparql
+        # dropping every graph transactionally is slow on Virtuoso (see _row_autocommit)
+        return self._row_autocommit() + "".join(out) + sparql[last:]
+
+    @property
+    def atomic_requests(self) -> bool:
+        """Whether the server applies a multi-operation update request all or nothing."""
+        return self.dialect in ("oxigraph", "fuseki")
 
     def write_quads(self, replace: Mapping[str, list], add: list | None = None,
                     drop: Iterable[str] = ()) -> None:
-        """Replace graphs, add quads and drop graphs as one SPARQL update request.
+        """Replace graphs, add quads and drop graphs as one write.
 
-        Up to `inline_limit` triples travel inside that request; larger writes are
-        uploaded to staging graphs first (Graph Store Protocol chunks when a GSP
-        endpoint is set, SPARQL Update chunks otherwise) and moved into place by the
-        one final request. docs/remote.md says what each server makes atomic.
+        On a server that applies an update request atomically (Oxigraph, Fuseki) the
+        write is one request: up to `inline_limit` triples inline (no staging graph,
+        which such servers would show in their union default graph meanwhile), larger
+        writes uploaded to staging graphs first and moved into place by that one request.
+        Elsewhere (Virtuoso, generic) every write is staged, journaled and applied
+        one operation per request, and an interrupted write is rolled forward by the
+        next write (`recover`). docs/remote.md says what each server makes atomic.
         """
         added: dict[str, list] = {}
         for q in add or ():
             added.setdefault(q.graph_name.value, []).append(q)
-        drops = [f"DROP SILENT GRAPH {_iri(g)}" for g in (*drop, *replace)]
-        total = sum(map(len, replace.values())) + sum(map(len, added.values()))
+        drop = list(drop)
+        for g in (*replace, *added, *drop):
+            _iri(g)  # refuse a bad name before anything is written (or journaled)
         with self._write_mutex, self.lock.write():
-            if total <= self.inline_limit:
-                quads = [q for group in (replace, added) for qs in group.values() for q in qs]
-                self._post_update(" ;\n".join(drops + list(_insert_ops(quads))))
+            self._recover(drop_orphans=False)
+            if self.atomic_requests:
+                self._write_atomic(replace, added, drop)
+            else:
+                self._write_journaled(replace, added, drop)
+
+    def _write_atomic(self, replace: Mapping[str, list], added: dict[str, list],
+                      drop: Iterable[str]) -> None:
+        drops = [f"DROP SILENT GRAPH {_iri(g)}" for g in dict.fromkeys((*drop, *replace))]
+        total = sum(map(len, replace.values())) + sum(map(len, added.values()))
+        if total <= self.inline_limit:
+            quads = [q for group in (replace, added) for qs in group.values() for q in qs]
+            self._post_update(" ;\n".join(drops + list(_insert_ops(quads))))
+            return
+        staged: list[tuple[str, str, str]] = []
+        try:
+            for op, group in (("MOVE", replace), ("ADD", added)):
+                for name, quads in group.items():
+                    tmp = staging_name()
+                    staged.append((op, tmp, name))
+                    self._upload(tmp, quads)
+            ops = drops + [f"{op} SILENT GRAPH {_iri(tmp)} TO GRAPH {_iri(g)}"
+                           for op, tmp, g in staged]
+            self._post_update(" ;\n".join(ops))
+        finally:
+            for _, tmp, _ in staged:
+                self._drop_quietly(tmp)
+
+    def _write_journaled(self, replace: Mapping[str, list], added: dict[str, list],
+                         drop: Iterable[str]) -> None:
+        """Stage every graph, record the steps in a journal graph, then apply them.
+
+        Virtuoso neither applies a multi-operation request atomically nor survives
+        several MOVEs in one request (its indexes disagree afterwards), so each step
+        is its own request. Until the journal is written nothing is visible; after
+        it, the steps are idempotent and `recover` finishes them: a replace or an add
+        whose staging graph still exists is redone from it, the rest were applied.
+        """
+        steps: list[tuple[str, ...]] = [("DROP", g) for g in dict.fromkeys(drop)
+                                        if g not in replace]
+        staged: list[str] = []
+        journal = None
+        try:
+            for op, group in (("REPLACE", replace), ("ADD", added)):
+                for name, quads in group.items():
+                    if not quads:
+                        if op == "REPLACE":
+                            steps.append(("DROP", name))
+                        continue
+                    tmp = staging_name()
+                    staged.append(tmp)
+                    self._upload(tmp, quads)
+                    steps.append((op, tmp, name))
+            if not steps:
                 return
-            staged: list[tuple[str, str, str]] = []
-            try:
-                for op, group in (("MOVE", replace), ("ADD", added)):
-                    for name, quads in group.items():
-                        tmp = f"{STAGING_PREFIX}{uuid.uuid4()}"
-                        staged.append((op, tmp, name))
-                        self._upload(tmp, quads)
-                ops = drops + [f"{op} SILENT GRAPH {_iri(tmp)} TO GRAPH {_iri(g)}"
-                               for op, tmp, g in staged]
-                self._post_update(" ;\n".join(ops))
-            finally:
-                for _, tmp, _ in staged:
-                    self._drop_quietly(tmp)
+            journal = staging_name(JOURNAL_PREFIX)
+            lines = " ".join(f"{_iri(journal)} <{_JOURNAL_STEP}> "
+                             f"{_literal(f'{i} ' + ' '.join(step), None, None)} ."
+                             for i, step in enumerate(steps))
+            self._post_update(f"INSERT DATA {{ GRAPH {_iri(journal)} {{ {lines} }} }}")
+        except BaseException:
+            for tmp in staged:
+                self._drop_quietly(tmp)
+            raise
+        try:
+            self._apply(journal, steps, resume=False)
+        except StoreError as exc:
+            raise StoreError(f"{exc}; the write was staged completely and is finished by "
+                             f"the next write to this store (journal <{journal}>)") from exc
+
+    def _apply(self, journal: str, steps: list[tuple[str, ...]], *, resume: bool) -> None:
+        """Run journaled steps in order, each its own request; then drop the journal.
+
+        Resuming, a step whose staging graph is gone was already applied, and a DROP
+        is skipped when a later step into the same graph was already applied.
+        """
+        applied = set()
+        if resume:
+            present = set(self._select_graphs())
+            applied = {i for i, s in enumerate(steps) if s[0] != "DROP" and s[1] not in present}
+        for i, step in enumerate(steps):
+            if i in applied:
+                continue
+            if step[0] == "DROP":
+                later = any(j in applied and s[2] == step[1]
+                            for j, s in enumerate(steps[i + 1:], i + 1) if s[0] != "DROP")
+                if not later:
+                    self._drop_one(step[1])
+            else:
+                # ADD, not MOVE: the staging graph stays whole until the copy is done, so
+                # a step cut short is redone from it; row autocommit (see _drop_one)
+                # keeps a large copy within Virtuoso's transaction limits
+                _, tmp, graph = step
+                if step[0] == "REPLACE":
+                    self._drop_one(graph)
+                self._post_update(f"{self._row_autocommit()}ADD SILENT GRAPH {_iri(tmp)} "
+                                  f"TO GRAPH {_iri(graph)}")
+                self._drop_one(tmp)
+        self._drop_one(journal)
+
+    def _select_graphs(self) -> list[str]:
+        """Every graph on the server with triples, hidden ones included."""
+        return [str(r["g"]) for r in self._select(_GRAPHS) if isinstance(r.get("g"), URIRef)]
+
+    def _journal_steps(self, journal: str) -> list[tuple[str, ...]]:
+        rows = self._select(f"SELECT ?step WHERE {{ GRAPH {_iri(journal)} "
+                            f"{{ ?j <{_JOURNAL_STEP}> ?step }} }}")
+        numbered = sorted((int(n), tuple(rest.split(" ")))
+                          for n, _, rest in (str(r["step"]).partition(" ") for r in rows))
+        return [step for _, step in numbered]
+
+    def _recover(self, *, drop_orphans: bool) -> dict[str, list[str]]:
+        """Finish journaled writes an interruption left, and drop stale staging graphs."""
+        if self.atomic_requests and self._recovered and not drop_orphans:
+            return {"finished": [], "dropped": []}
+        names = [g for g in self._select_graphs() if g.startswith(STAGING_PREFIX)]
+        journals = [g for g in names if g.startswith(JOURNAL_PREFIX)]
+        for journal in journals:
+            log.warning("finishing a write an interruption left half applied (%s)", journal)
+            self._apply(journal, self._journal_steps(journal), resume=True)
+        live = set(self._select_graphs()) if journals else set(names)
+        now = time.time()
+        dropped = [g for g in names if g in live and not g.startswith(JOURNAL_PREFIX)
+                   and (drop_orphans or now - _staged_at(g) > STALE_STAGING)]
+        for g in dropped:
+            self._drop_one(g)
+        self._recovered = True
+        return {"finished": journals, "dropped": dropped}
+
+    def recover(self) -> dict[str, list[str]]:
+        """Finish interrupted writes and drop every staging graph; return what was done.
+
+        Only for when no other meshkg process is writing to the server: staging
+        graphs of a write still uploading would be dropped too.
+        """
+        with self._write_mutex, self.lock.write():
+            return self._recover(drop_orphans=True)
 
     def _upload(self, graph: str, quads: Sequence) -> None:
         """Add quads to one graph in chunks that never split a blank-node component."""
@@ -434,35 +641,34 @@ class RemoteStore(Store):
                 self._send("POST", self.gsp_url, params={"graph": graph}, data=body,
                            headers={"Content-Type": _NTRIPLES})
             return
-        per_request = max(self.inline_limit, _TRIPLES_PER_OP)
-        for chunk in chunk_quads(quads, per_request):
-            moved = [ox.Quad(q.subject, q.predicate, q.object, target) for q in chunk]
-            self._post_update(" ;\n".join(_insert_ops(moved)))
+        moved = [ox.Quad(q.subject, q.predicate, q.object, target) for q in quads]
+        if self.atomic_requests:
+            per_request = max(self.inline_limit, _TRIPLES_PER_OP)
+            for chunk in chunk_quads(moved, per_request):
+                self._post_update(" ;\n".join(_insert_ops(chunk)))
+        else:
+            for op in _insert_ops(moved):  # one operation per request, as journaled writes
+                self._post_update(op)
 
     def drop(self, graph: str) -> None:
         with self._write_mutex, self.lock.write():
             self._drop_one(graph)
 
+    def _row_autocommit(self) -> str:
+        # In its default transactional mode Virtuoso took 52 s to drop 50,000 triples,
+        # and a copy of 455,000 triples passed its TransactionAfterImageLimit; row
+        # autocommit with the transaction log kept (log-enable 3) took 0.6 s for the
+        # drop and is as durable, but readers may see a graph half changed meanwhile.
+        return "define sql:log-enable 3 " if self.dialect == "virtuoso" else ""
+
     def _drop_one(self, graph: str) -> None:
-        # In its default transactional mode Virtuoso took 52 s to drop 50,000 triples;
-        # row autocommit with the transaction log kept (log-enable 3) takes 0.6 s and is
-        # as durable, but readers may see the graph half dropped meanwhile.
-        fast = "define sql:log-enable 3 " if self.dialect == "virtuoso" else ""
-        self._post_update(f"{fast}DROP SILENT GRAPH {_iri(graph)}")
+        self._post_update(f"{self._row_autocommit()}DROP SILENT GRAPH {_iri(graph)}")
 
     def _drop_quietly(self, graph: str) -> None:
         try:
             self._drop_one(graph)
         except StoreError:
             log.warning("could not drop staging graph %s", graph)
-
-    def drop_staging(self) -> list[str]:
-        """Drop staging graphs left behind by an interrupted write; return their names."""
-        rows = self._select(_GRAPHS)
-        names = [str(r["g"]) for r in rows if str(r.get("g", "")).startswith(STAGING_PREFIX)]
-        for g in names:
-            self._drop_one(g)
-        return names
 
     def close(self) -> None:
         self._session.close()
@@ -510,11 +716,15 @@ def _where_brace(sparql: str) -> int | None:
     return None
 
 
-def inject_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
+def inject_values(sparql: str, bindings: Mapping[str, Term] | None, *,
+                  subselect: bool = False) -> str:
     """Bind variables by a VALUES block at the start of the WHERE clause.
 
     At the start, not after the query (kg.store.base.bind_values), so that LIMIT,
     ORDER BY and aggregates see the bound values, and every server can push them down.
+    With `subselect` the block is wrapped in `{ SELECT * WHERE { VALUES … } }`, the
+    same solutions, which Virtuoso accepts as the given start of a `*`/`+` path where
+    it refuses a plain VALUES ("transitive start not given").
     Values are serialized by `sparql_term`, which refuses anything that could
     escape its term: user text is never pasted.
     """
@@ -526,10 +736,50 @@ def inject_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
     head = " ".join(f"?{n}" for n in bindings)
     row = " ".join(sparql_term(v) for v in bindings.values())
     block = f" VALUES ({head}) {{ ({row}) }} "
+    if subselect:
+        block = f" {{ SELECT {head} WHERE {{{block}}} }} "
     at = _where_brace(sparql)
     if at is None:
         return f"{sparql}\nVALUES ({head}) {{ ({row}) }}"
     return sparql[:at] + block + sparql[at:]
+
+
+def wrap_values_branches(sparql: str) -> str:
+    """Wrap each UNION branch made only of a VALUES block in a sub-SELECT.
+
+    Virtuoso answers no rows for such a branch (`{ VALUES ?s { <a> } } UNION { … }`
+    drops <a>) and the right rows for `{ SELECT * WHERE { VALUES … } }`.
+    """
+    toks = list(tokens(sparql))
+    edits: list[tuple[int, str]] = []
+    for i, (kind, tok, pos) in enumerate(toks):
+        if not (kind == "other" and tok == "{" and i + 1 < len(toks)
+                and toks[i + 1][0] == "word" and toks[i + 1][1].upper() == "VALUES"):
+            continue
+        end = _values_end(toks, i + 2)
+        if end is None or toks[end][1] != "}":
+            continue
+        before = toks[i - 1][1].upper() if i else ""
+        after = toks[end + 1][1].upper() if end + 1 < len(toks) else ""
+        if "UNION" in (before, after):
+            edits += [(pos + 1, " SELECT * WHERE {"), (toks[end][2], "} ")]
+    for at, text in reversed(edits):
+        sparql = sparql[:at] + text + sparql[at:]
+    return sparql
+
+
+def _values_end(toks: list, at: int) -> int | None:
+    """Return the index of the token after a VALUES block whose variables start at `at`."""
+    i = at
+    if i < len(toks) and toks[i][1] == "(":
+        while i < len(toks) and toks[i][1] != ")":
+            i += 1
+    i += 1
+    if i >= len(toks) or toks[i][1] != "{":
+        return None
+    while i < len(toks) and toks[i][1] != "}":
+        i += 1
+    return i + 1 if i + 1 < len(toks) else None
 
 
 def _iri(value: str) -> str:
@@ -561,29 +811,38 @@ def sparql_term(term: Term) -> str:
     raise UsageError(f"cannot bind {term!r}")
 
 
-def _ox_term(term, labels: dict[str, str]) -> str:
+def _ox_term(term, labels: dict[str, str], prefix: str = "b") -> str:
     if isinstance(term, ox.NamedNode):
         return _iri(term.value)
     if isinstance(term, ox.BlankNode):
-        return labels.setdefault(term.value, f"_:b{len(labels)}")
+        return labels.setdefault(term.value, f"_:{prefix}{len(labels)}")
     if isinstance(term, ox.Literal):
         return _literal(term.value, term.language, term.datatype.value)
     raise UsageError(f"cannot write {term!r} to a SPARQL server")
+
+
+def _has_blank(q) -> bool:
+    return isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
 
 
 def _insert_ops(quads: Sequence) -> Iterator[str]:
     """Yield INSERT operations of at most _TRIPLES_PER_OP triples each.
 
     Blank nodes keep their identity inside one operation only, so chunks never split
-    a blank-node component; Virtuoso refuses blank nodes in INSERT DATA, so a chunk
-    holding any is written as INSERT { … } WHERE {}, which creates them once.
+    a blank-node component, and each operation has its own labels (Virtuoso refuses
+    a label shared by two operations of one request). Virtuoso refuses blank nodes in
+    INSERT DATA, so a chunk holding any is written as INSERT { … } WHERE {}, which
+    creates them once, in chunks of at most _BLANK_TRIPLES_PER_OP.
     """
-    for chunk in chunk_quads(quads, _TRIPLES_PER_OP):
+    plain = [q for q in quads if not _has_blank(q)]
+    blank = [q for q in quads if _has_blank(q)]
+    chunks = [*chunk_quads(plain, _TRIPLES_PER_OP), *chunk_quads(blank, _BLANK_TRIPLES_PER_OP)]
+    for n, chunk in enumerate(chunks):
         labels: dict[str, str] = {}
         by_graph: dict[str, list[str]] = {}
         for q in chunk:
-            line = (f"{_ox_term(q.subject, labels)} {_ox_term(q.predicate, labels)} "
-                    f"{_ox_term(q.object, labels)} .")
+            line = " ".join(_ox_term(t, labels, f"c{n}b")
+                            for t in (q.subject, q.predicate, q.object)) + " ."
             by_graph.setdefault(q.graph_name.value, []).append(line)
         body = " ".join(f"GRAPH {_iri(g)} {{ {' '.join(lines)} }}"
                         for g, lines in by_graph.items())
@@ -629,6 +888,90 @@ def chunk_quads(quads: Sequence, size: int) -> Iterator[list]:
         yield chunk
 
 
+def split_data_ops(sparql: str, size: int = _TRIPLES_PER_OP) -> str:
+    """Split each INSERT DATA / DELETE DATA block of more than `size` statements into
+    several operations of the same request (Virtuoso's parser gives up near 5,000).
+
+    The same triples are written or deleted; blocks with blank-node labels, whose
+    identity an operation scopes, are left whole.
+    """
+    toks = list(tokens(sparql))
+    out: list[str] = []
+    last = 0
+    i = 0
+    while i < len(toks):
+        kind, tok, pos = toks[i]
+        if not (kind == "word" and tok.upper() in ("INSERT", "DELETE") and i + 2 < len(toks)
+                and toks[i + 1][1].upper() == "DATA" and toks[i + 2][1] == "{"):
+            i += 1
+            continue
+        end, blocks = _data_blocks(sparql, toks, i + 2)
+        if end is None or all(len(stmts) <= size for _, stmts in blocks) or any(
+                t[0] == "word" and t[1].startswith("_:") for t in toks[i:end]):
+            i = (end or i) + 1
+            continue
+        op = f"{tok.upper()} DATA"
+        parts = []
+        for graph, stmts in blocks:
+            for k in range(0, len(stmts), size):
+                body = " ".join(stmts[k:k + size])
+                parts.append(f"{op} {{ GRAPH {graph} {{ {body} }} }}" if graph
+                             else f"{op} {{ {body} }}")
+        out += [sparql[last:pos], " ;\n".join(parts)]
+        last = toks[end][2] + 1
+        i = end + 1
+    return "".join(out) + sparql[last:] if out else sparql
+
+
+def _data_blocks(text: str, toks: list, at: int) -> tuple[int | None, list]:
+    """Read the quad data opening at token `at` (a `{`): return the index of its closing
+    `}` and its blocks as (graph IRI text or None, statement texts)."""
+    blocks: list[tuple[str | None, list[str]]] = []
+    graph: str | None = None
+    stmts: list[str] = []
+    start = None
+    depth = 0  # brackets inside a statement
+    i = at + 1
+    while i < len(toks):
+        kind, tok, pos = toks[i]
+        if depth == 0 and kind == "word" and tok.upper() == "GRAPH" and start is None:
+            if stmts:
+                blocks.append((graph, stmts))
+            graph, stmts = toks[i + 1][1], []
+            i += 3  # GRAPH <g> {
+            continue
+        if depth == 0 and tok == "}" and kind == "other":
+            if start is not None:
+                stmts.append(text[start:pos].strip())
+                start = None
+            if stmts or graph is not None:
+                blocks.append((graph, stmts))
+            if graph is None:
+                return i, blocks
+            graph, stmts = None, []
+            i += 1
+            continue
+        if start is None:
+            start = pos
+        if kind == "other" and tok in "[(":
+            depth += 1
+        elif kind == "other" and tok in "])":
+            depth -= 1
+        elif depth == 0 and kind == "other" and tok == "." and not (
+                text[pos - 1:pos].isdigit() and text[pos + 1:pos + 2].isdigit()):
+            stmts.append(text[start:pos + 1].strip())
+            start = None
+        i += 1
+    return None, blocks
+
+
+def _graph_constants(sparql: str) -> set[str]:
+    """The IRIs a query names in `GRAPH <iri>`."""
+    toks = list(tokens(sparql))
+    return {toks[i + 1][1][1:-1] for i, (kind, tok, _) in enumerate(toks[:-1])
+            if kind == "word" and tok.upper() == "GRAPH" and toks[i + 1][0] == "iri"}
+
+
 def _has_dataset_clause(sparql: str) -> bool:
     return any(kind == "word" and tok.upper() == "FROM" for kind, tok, _ in tokens(sparql))
 
@@ -657,6 +1000,10 @@ def _json_term(d: dict) -> Term:
         lang, dt = d.get("xml:lang"), d.get("datatype")
         if lang:
             return Literal(value, lang=lang)
+        if dt == _XSD_BOOLEAN and value in ("1", "0"):
+            # Virtuoso's JSON gives stored booleans as "1"/"0" (its N-Triples say
+            # "true"/"false"); computed ones it gives as xsd:integer 1/0, not fixable here
+            return Literal(value == "1")
         if dt and dt != _XSD_STRING:
             return Literal(value, datatype=URIRef(dt))
         return Literal(value)
