@@ -86,9 +86,38 @@ EOF
         "$vdir/virtuoso.log"
     # Anonymous SPARQL Update and Graph Store Protocol writes (loopback only): the
     # SPARQL account needs SPARQL_UPDATE, and "nobody" needs write rights on graphs.
-    isql-vt "127.0.0.1:$sql_port" dba dba exec="GRANT SPARQL_UPDATE TO \"SPARQL\";
-        DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);
-        checkpoint;" >"$vdir/isql.log" 2>&1 || {
+    # For the authentication tests (tests/kg/test_remote.py), a test account and three
+    # protected endpoints: /sparql-auth (Virtuoso's own, digest), /sparql-basic
+    # (basic or digest, checked against SQL accounts) and /sparql-bearer (a fixed
+    # bearer token, checked by a small procedure).
+    cat >"$vdir/setup.sql" <<'SQL'
+GRANT SPARQL_UPDATE TO "SPARQL";
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);
+DB.DBA.USER_CREATE ('meshkg', 'meshkg-test-password');
+GRANT SPARQL_SELECT TO "meshkg";
+GRANT SPARQL_UPDATE TO "meshkg";
+DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('meshkg', 7);
+DB.DBA.VHOST_DEFINE (lhost=>'*ini*', vhost=>'*ini*', lpath=>'/sparql-basic',
+    ppath=>'/!sparql/', is_dav=>1, vsp_user=>'dba', auth_fn=>'DB.DBA.HP_AUTH_SQL_USER',
+    realm=>'SPARQL', sec=>'basic', opts=>vector ('noinherit', 1));
+create procedure DB.DBA.MESHKG_TEST_BEARER (in realm varchar)
+{
+  if (http_request_header (http_request_header (), 'Authorization', null, '')
+      = 'Bearer meshkg-test-token')
+    return 1;
+  http_request_status ('HTTP/1.1 401 Unauthorized');
+  http_header ('WWW-Authenticate: Bearer realm="meshkg-test"\r\n');
+  http ('a bearer token is required');
+  return 0;
+}
+;
+DB.DBA.VHOST_DEFINE (lhost=>'*ini*', vhost=>'*ini*', lpath=>'/sparql-bearer',
+    ppath=>'/!sparql/', is_dav=>1, vsp_user=>'dba', auth_fn=>'DB.DBA.MESHKG_TEST_BEARER',
+    realm=>'meshkg-test', opts=>vector ('noinherit', 1));
+checkpoint;
+SQL
+    isql-vt "127.0.0.1:$sql_port" dba dba <"$vdir/setup.sql" >"$vdir/isql.log" 2>&1 &&
+        ! grep -q '\*\*\* Error' "$vdir/isql.log" || {
         echo "servers.sh: isql-vt failed:" >&2
         cat "$vdir/isql.log" >&2
         return 1
@@ -97,9 +126,14 @@ EOF
 
 start_oxigraph() {
     local odir=$dir/oxigraph
-    mkdir -p "$odir/data"
-    oxigraph serve --location "$odir/data" --bind "127.0.0.1:$ox_port" \
-        >"$odir/stdout.log" 2>&1 &
+    mkdir -p "$odir"
+    # In memory, not --location: the tests drop and reload the vocabularies hundreds of
+    # times, and on RocksDB the deletes leave tombstones that made every later scan
+    # (the graph listing meshkg runs before most operations) ~8x slower within one
+    # run. Same HTTP server and query engine; OXIGRAPH_LOCATION=DIR keeps it on disk.
+    # --timeout-s stops queries a client gave up on (the slow-query tests).
+    oxigraph serve ${OXIGRAPH_LOCATION:+--location "$OXIGRAPH_LOCATION"} \
+        --bind "127.0.0.1:$ox_port" --timeout-s 30 >"$odir/stdout.log" 2>&1 &
     echo $! >"$dir/oxigraph.pid"
     wait_http "http://127.0.0.1:$ox_port/query?query=ASK%7B%7D" 60 Oxigraph "$odir/stdout.log"
 }
@@ -127,6 +161,12 @@ start)
     cat >"$dir/env" <<EOF
 export MESHKG_TEST_VIRTUOSO=http://127.0.0.1:$http_port/sparql
 export MESHKG_TEST_VIRTUOSO_GSP=http://127.0.0.1:$http_port/sparql-graph-crud
+export MESHKG_TEST_VIRTUOSO_AUTH=http://127.0.0.1:$http_port/sparql-auth
+export MESHKG_TEST_VIRTUOSO_BASIC=http://127.0.0.1:$http_port/sparql-basic
+export MESHKG_TEST_VIRTUOSO_BEARER=http://127.0.0.1:$http_port/sparql-bearer
+export MESHKG_TEST_VIRTUOSO_USER=meshkg
+export MESHKG_TEST_VIRTUOSO_PASSWORD=meshkg-test-password
+export MESHKG_TEST_VIRTUOSO_TOKEN=meshkg-test-token
 export MESHKG_TEST_OXIGRAPH=http://127.0.0.1:$ox_port/query
 export MESHKG_TEST_OXIGRAPH_UPDATE=http://127.0.0.1:$ox_port/update
 export MESHKG_TEST_OXIGRAPH_GSP=http://127.0.0.1:$ox_port/store
