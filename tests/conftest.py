@@ -7,11 +7,20 @@
 - `embedded_store`: the embedded backend only.
 - `settings`: Settings with the store under tmp_path and updates disabled.
 - `chromium`: the path of a headless Chromium (for browser tests).
+- `_vocab_template`, `_demo_template`: the vocabularies / the demo built once per session.
 
-Servers and Chromium are named by environment variables (MESHKG_TEST_VIRTUOSO,
-MESHKG_TEST_OXIGRAPH with _UPDATE and _GSP, MESHKG_TEST_CHROMIUM; `.ci/servers.sh start
-DIR` writes them to DIR/env). Where one is unset the test skips with a reason containing
-NEEDS (.ci/run fails on such skips); with MESHKG_REQUIRE_SERVERS=1 it fails instead.
+Servers and Chromium are named by environment variables (MESHKG_TEST_VIRTUOSO with
+_GSP and _AUTH, MESHKG_TEST_OXIGRAPH with _UPDATE and _GSP, MESHKG_TEST_CHROMIUM;
+`.ci/servers.sh start DIR` writes them to DIR/env). Where one is unset the test skips
+with a reason containing NEEDS (.ci/run fails on such skips); with
+MESHKG_REQUIRE_SERVERS=1 it fails instead.
+
+The servers outlive the tests, so each test starts from a known dataset: the empty
+one, or a template (the vocabularies, the demo) restored by `server_with`. Restoring
+is skipped when the server still holds the template it was last given and nothing
+wrote to it since (every request that can write goes through `RemoteStore._send`,
+which counts them; a store's `path`, the location a subprocess would write through,
+and `server_touched` mark it as changed).
 """
 
 from __future__ import annotations
@@ -22,9 +31,12 @@ import pytest
 
 from kg.config import Settings
 from kg.store.oxigraph import OxigraphStore
+from kg.store.remote import RemoteStore
 
 #: The word in every skip reason that means "a server or browser is absent".
 NEEDS = "[needs-server]"
+
+SERVERS = ("oxigraph-server", "virtuoso")
 
 
 def _absent(what: str, var: str) -> None:
@@ -34,28 +46,132 @@ def _absent(what: str, var: str) -> None:
     pytest.skip(message)
 
 
-def _remote(backend: str):
-    from kg.store.remote import RemoteStore
+def server_settings(backend: str, **overrides) -> Settings:
+    """Settings that open one test server as the store (`MESHKG_STORE=sparql+…`)."""
     if backend == "virtuoso":
         url = os.environ.get("MESHKG_TEST_VIRTUOSO") or _absent("Virtuoso",
                                                                 "MESHKG_TEST_VIRTUOSO")
-        return RemoteStore(url, gsp_url=os.environ.get("MESHKG_TEST_VIRTUOSO_GSP"),
-                           timeout=60)
-    url = os.environ.get("MESHKG_TEST_OXIGRAPH") or _absent("Oxigraph server",
-                                                            "MESHKG_TEST_OXIGRAPH")
-    return RemoteStore(url, update_url=os.environ.get("MESHKG_TEST_OXIGRAPH_UPDATE"),
-                       gsp_url=os.environ.get("MESHKG_TEST_OXIGRAPH_GSP"), timeout=60)
+        base = {"store": f"sparql+{url}", "gsp_url": os.environ.get("MESHKG_TEST_VIRTUOSO_GSP")}
+    else:
+        url = os.environ.get("MESHKG_TEST_OXIGRAPH") or _absent("Oxigraph server",
+                                                                "MESHKG_TEST_OXIGRAPH")
+        base = {"store": f"sparql+{url}",
+                "update_url": os.environ.get("MESHKG_TEST_OXIGRAPH_UPDATE"),
+                "gsp_url": os.environ.get("MESHKG_TEST_OXIGRAPH_GSP")}
+    return Settings(**{"remote_timeout": 60.0, **base, **overrides})
+
+
+def server_env(backend: str) -> dict[str, str]:
+    """Environment variables that point the `meshkg` command at one test server."""
+    s = server_settings(backend)
+    env = {"MESHKG_STORE": s.store, "MESHKG_REMOTE_TIMEOUT": "60"}
+    for key, name in (("update_url", "MESHKG_UPDATE_URL"), ("gsp_url", "MESHKG_GSP_URL")):
+        if getattr(s, key):
+            env[name] = getattr(s, key)
+    return env
+
+
+# -- what each server holds --------------------------------------------------------
+_held: dict[str, tuple[str, int] | None] = {}  # backend -> (dataset name, writes seen)
+
+
+_write_requests = 0
+
+
+def _writes() -> int:
+    return _write_requests
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _count_server_writes():
+    """Count requests that may write to a server, so unchanged datasets are kept."""
+    send = RemoteStore._send
+
+    def counting(self, method, url, **kw):
+        global _write_requests
+        data = kw.get("data")
+        if method != "GET" and not (isinstance(data, bytes) and data.startswith(b"query=")):
+            _write_requests += 1
+        return send(self, method, url, **kw)
+
+    RemoteStore._send = counting
+    yield
+    RemoteStore._send = send
+
+
+def server_touched(backend: str) -> None:
+    """Forget what a server holds (after writing to it other than through this process)."""
+    _held[backend] = None
+
+
+class ServerStore(RemoteStore):
+    """A test server, which names its location like an embedded store names its folder."""
+
+    backend = ""
+
+    @property
+    def path(self) -> str:
+        """The MESHKG_STORE that reopens this server (with `server_env`), so tests that
+        run the command line on `store.path` run unchanged; the server may then be
+        written by a subprocess, so it is restored before the next test."""
+        server_touched(self.backend)
+        return server_settings(self.backend).store
+
+
+def _open_remote(backend: str) -> ServerStore:
+    store = ServerStore.from_settings(server_settings(backend))
+    store.backend = backend
+    return store
+
+
+def server_with(backend: str, name: str, dump: bytes | None):
+    """Open a server holding exactly one dataset: `dump` (N-Quads), or nothing."""
+    remote = _open_remote(backend)
+    expected = _counts(name, dump) if dump else {}
+    if _held.get(backend) == (name, _writes()) and remote.graphs() == expected:
+        return remote
+    _held[backend] = None
+    remote.update("DROP ALL")  # meshkg's graphs only: a server's own graphs stay
+    remote.recover()
+    if dump:
+        _restore(remote, dump)
+    _held[backend] = (name, _writes())
+    return remote
+
+
+def _restore(remote, dump: bytes) -> None:
+    """Put each graph of an N-Quads dump on an emptied server by one GSP PUT.
+
+    Test set-up only: not meshkg's staged write, which is slower and not needed here.
+    """
+    import pyoxigraph as ox
+    by_graph: dict[str, list] = {}
+    for q in ox.parse(dump, format=ox.RdfFormat.N_QUADS):
+        by_graph.setdefault(q.graph_name.value, []).append(q.triple)
+    for graph, triples in by_graph.items():
+        remote._send("PUT", remote.gsp_url, params={"graph": graph},
+                     data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
+                     headers={"Content-Type": "application/n-triples"})
+
+
+_COUNTS: dict[str, dict[str, int]] = {}
+
+
+def _counts(name: str, dump: bytes) -> dict[str, int]:
+    if name not in _COUNTS:
+        import pyoxigraph as ox
+        counts: dict[str, int] = {}
+        for q in ox.parse(dump, format=ox.RdfFormat.N_QUADS):
+            counts[q.graph_name.value] = counts.get(q.graph_name.value, 0) + 1
+        _COUNTS[name] = dict(sorted(counts.items()))
+    return _COUNTS[name]
 
 
 def open_backend(backend: str, tmp_path):
     """Open an empty store of one backend ("embedded", "oxigraph-server", "virtuoso")."""
     if backend == "embedded":
         return OxigraphStore(tmp_path / f"store-{backend}")
-    remote = _remote(backend)
-    for graph in remote.graphs():  # the servers outlive tests: start each one clean
-        remote.drop(graph)
-    remote.drop_staging()
-    return remote
+    return server_with(backend, "empty", None)
 
 
 BACKENDS = [
@@ -63,6 +179,7 @@ BACKENDS = [
     pytest.param("oxigraph-server", marks=pytest.mark.oxigraph_server),
     pytest.param("virtuoso", marks=pytest.mark.virtuoso),
 ]
+SERVER_BACKENDS = [p for p in BACKENDS if p.values[0] in SERVERS]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -94,6 +211,29 @@ def embedded_store(tmp_path):
     s = OxigraphStore(tmp_path / "store")
     yield s
     s.close()
+
+
+def _template(tmp_path_factory, name, build):
+    path = tmp_path_factory.mktemp(name) / "store"
+    store = OxigraphStore(path)
+    build(store)
+    dump = store.dump(None, "nquads")
+    store.close()
+    return path, dump
+
+
+@pytest.fixture(scope="session")
+def _vocab_template(tmp_path_factory):
+    """The shipped vocabularies and ontology, built once: (store folder, N-Quads dump)."""
+    from kg.sources import ensure_vocabularies
+    return _template(tmp_path_factory, "vocab", ensure_vocabularies)
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory):
+    """The demo mesh, validated and inferred, built once: (store folder, N-Quads dump)."""
+    from kg.sources import load_demo
+    return _template(tmp_path_factory, "demo", load_demo)
 
 
 @pytest.fixture
