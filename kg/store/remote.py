@@ -155,9 +155,19 @@ class RemoteStore(Store):
         slow = QueryTimeout if budget and limit < self.timeout else RemoteTimeout
         start = time.monotonic()
         try:
-            resp = self._session.request(method, url, timeout=(min(_CONNECT_TIMEOUT, limit),
-                                                                limit),
-                                         stream=True, **kw)
+            try:
+                resp = self._session.request(
+                    method, url, timeout=(min(_CONNECT_TIMEOUT, limit), limit), stream=True,
+                    **kw)
+            except requests.exceptions.ConnectionError as exc:
+                if "Connection aborted" not in str(exc):
+                    raise
+                # the server closed a kept-alive connection before reading the request
+                # (Virtuoso's KeepAliveTimeout): once more, on a new connection
+                resp = self._session.request(
+                    method, url, stream=True, timeout=(
+                        min(_CONNECT_TIMEOUT, limit),
+                        max(limit - (time.monotonic() - start), 0.001)), **kw)
             chunks = []
             for chunk in resp.iter_content(1 << 16):
                 chunks.append(chunk)
@@ -1038,6 +1048,10 @@ def _host(url: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     m = re.search(r"\[Errno -?\d+\] [^'\")]+", str(exc))
+    if m:
+        return m.group(0)
+    m = re.search(r"Remote end closed connection without response|Connection aborted",
+                  str(exc))
     return m.group(0) if m else type(exc).__name__
 
 

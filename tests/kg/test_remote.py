@@ -49,6 +49,9 @@ class _Stub(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
         type(self).seen.append(dict(self.headers))
+        if self.path.startswith("/hangup") and len(type(self).seen) == 1:
+            self.close_connection = True  # as a server ending an idle kept-alive connection
+            return
         if self.path.startswith("/slow"):
             time.sleep(2)
         status = 206 if self.path.startswith("/partial") else 200
@@ -90,6 +93,12 @@ def test_server_down_is_a_fast_store_error():
     with pytest.raises(StoreError, match="cannot reach .*refused"):
         store.query("ASK {}")
     assert time.monotonic() - start < 2
+
+
+def test_connection_the_server_closed_is_retried_once_on_a_new_one(stub):
+    store = RemoteStore(f"{stub}/hangup", dialect="generic")
+    assert store.query("ASK {}", default_graphs=[], named_graphs=[]).boolean is True
+    assert len(_Stub.seen) == 2
 
 
 def test_slow_server_is_remote_timeout_at_the_deadline(stub):
