@@ -167,3 +167,31 @@ def test_migrate_command_to_and_from_a_server(store_factory, tmp_path, server):
         assert b.graphs() == counts
         for g in counts:
             assert isomorphic(a.graph(g), b.graph(g)), g
+
+
+@pytest.mark.virtuoso
+def test_recover_command_finishes_an_interrupted_write(store_factory, monkeypatch):
+    """`meshkg recover` rolls a journaled write forward (docs/remote.md, Writes)."""
+    from kg.errors import StoreError
+    from kg.store.remote import RemoteStore
+    store = store_factory("virtuoso")
+    counts = seed(store)
+    post = RemoteStore._post_update
+
+    def cut(self, text, timeout=None):
+        if "ADD SILENT GRAPH" in text:
+            raise StoreError("connection reset (simulated)")
+        return post(self, text, timeout)
+
+    monkeypatch.setattr(RemoteStore, "_post_update", cut)
+    with pytest.raises(StoreError, match="finished by the next write"):
+        seed(store)  # the same graphs again: each is a replace
+    monkeypatch.undo()
+    assert store.graphs() != counts
+    server_touched("virtuoso")
+    proc = subprocess.run([sys.executable, "-m", "kg.cli", "recover"],
+                          env={**os.environ, **server_env("virtuoso")}, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "finished 1 interrupted write(s)" in proc.stdout
+    assert store.graphs() == counts
