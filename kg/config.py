@@ -38,6 +38,7 @@ class Settings:
     remote_auth: str = "basic"
     remote_token: str | None = None
     remote_timeout: float = 30.0
+    remote_graph_ttl: float = 2.0
     load_demo: bool = True
     secret_key: str | None = None
     accounts_file: str | None = None

@@ -58,13 +58,15 @@ def server_settings(backend: str, **overrides) -> Settings:
         base = {"store": f"sparql+{url}",
                 "update_url": os.environ.get("MESHKG_TEST_OXIGRAPH_UPDATE"),
                 "gsp_url": os.environ.get("MESHKG_TEST_OXIGRAPH_GSP")}
-    return Settings(**{"remote_timeout": 60.0, **base, **overrides})
+    # the tests write to a server from several processes at once (the test, `meshkg`
+    # commands, a served app), so no store keeps the server's graph list for a moment
+    return Settings(**{"remote_timeout": 60.0, "remote_graph_ttl": 0.0, **base, **overrides})
 
 
 def server_env(backend: str) -> dict[str, str]:
     """Environment variables that point the `meshkg` command at one test server."""
     s = server_settings(backend)
-    env = {"MESHKG_STORE": s.store, "MESHKG_REMOTE_TIMEOUT": "60"}
+    env = {"MESHKG_STORE": s.store, "MESHKG_REMOTE_TIMEOUT": "60", "MESHKG_REMOTE_GRAPH_TTL": "0"}
     for key, name in (("update_url", "MESHKG_UPDATE_URL"), ("gsp_url", "MESHKG_GSP_URL")):
         if getattr(s, key):
             env[name] = getattr(s, key)

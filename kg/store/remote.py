@@ -114,7 +114,8 @@ class RemoteStore(Store):
                  gsp_url: str | None = None, auth: requests.auth.AuthBase | None = None,
                  timeout: float = 30.0, dialect: str | None = None,
                  inline_limit: int = 250_000, gsp_chunk: int = 50_000,
-                 page_rows: int = 10_000, system_graphs: Iterable[str] = ()):
+                 page_rows: int = 10_000, system_graphs: Iterable[str] = (),
+                 graph_ttl: float = 2.0):
         super().__init__()
         if dialect is not None and dialect not in DIALECTS:
             raise UsageError(f"unknown SPARQL server dialect {dialect!r}; "
@@ -132,6 +133,10 @@ class RemoteStore(Store):
         self._session.auth = auth
         self._recovered = False
         self._row_cap: int | None = None  # the server's row cap, once an answer shows it
+        # the graphs a query's dataset lists, kept `graph_ttl` seconds and forgotten at
+        # every write this store sends (others' new graphs show within that time)
+        self.graph_ttl = graph_ttl
+        self._names: tuple[float, list[str]] | None = None
 
     @classmethod
     def from_settings(cls, settings) -> RemoteStore:
@@ -151,7 +156,7 @@ class RemoteStore(Store):
                                                settings.remote_password or "")
         return cls(url, update_url=settings.update_url, gsp_url=settings.gsp_url, auth=auth,
                    timeout=settings.remote_timeout, dialect=dialect.removeprefix("dialect=")
-                   or None)
+                   or None, graph_ttl=settings.remote_graph_ttl)
 
     # -- HTTP ---------------------------------------------------------------
     def _send(self, method: str, url: str, *, timeout: float | None = None,
@@ -159,6 +164,9 @@ class RemoteStore(Store):
         """Send one request and read the whole answer before the deadline."""
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         slow = QueryTimeout if budget and limit < self.timeout else RemoteTimeout
+        data = kw.get("data")
+        if method != "GET" and not (isinstance(data, bytes) and data.startswith(b"query=")):
+            self._names = None  # a write may add or drop graphs
         start = time.monotonic()
         try:
             try:
@@ -268,7 +276,11 @@ class RemoteStore(Store):
             self.dialect == "oxigraph" and default_graphs is None and named_graphs is not None)
         # the named graphs matter only to a query that says GRAPH (Virtuoso is slow to
         # set up a dataset of many named graphs: 5 s instead of 0.02 s for one lookup)
-        name_them = listed and named_graphs is None and _uses_graph(sparql)
+        constants, graph_var = _graph_targets(sparql)
+        name_them = listed and named_graphs is None and graph_var
+        if listed and named_graphs is None and constants and not graph_var:
+            # only `GRAPH <iri>`: those graphs are all the named graphs it can see
+            named_graphs = sorted(constants)
         if listed and (default_graphs is None or name_them):
             # Virtuoso's own union also holds its system graphs (and its
             # input:*-graph-exclude pragmas empty the named graphs), so both the default
@@ -293,9 +305,14 @@ class RemoteStore(Store):
         return params
 
     def _graph_names(self) -> list[str]:
+        now = time.monotonic()
+        if self._names is not None and now - self._names[0] < self.graph_ttl:
+            return self._names[1]
         rows = self._select(_GRAPHS)
-        return sorted(str(r["g"]) for r in rows
-                      if isinstance(r.get("g"), URIRef) and not self._hidden(str(r["g"])))
+        names = sorted(str(r["g"]) for r in rows
+                       if isinstance(r.get("g"), URIRef) and not self._hidden(str(r["g"])))
+        self._names = (now, names)
+        return names
 
     def query(self, sparql: str, *, bindings: Mapping[str, Term] | None = None,
               default_graphs: Iterable[str] | None = None,
@@ -992,8 +1009,18 @@ def _graph_constants(sparql: str) -> set[str]:
             if kind == "word" and tok.upper() == "GRAPH" and toks[i + 1][0] == "iri"}
 
 
-def _uses_graph(sparql: str) -> bool:
-    return any(kind == "word" and tok.upper() == "GRAPH" for kind, tok, _ in tokens(sparql))
+def _graph_targets(sparql: str) -> tuple[set[str], bool]:
+    """The IRIs a query names in `GRAPH <iri>`, and whether it also says `GRAPH ?var`
+    (or GRAPH before anything else but an IRI)."""
+    toks = list(tokens(sparql))
+    constants, var = set(), False
+    for i, (kind, tok, _) in enumerate(toks):
+        if kind == "word" and tok.upper() == "GRAPH":
+            if i + 1 < len(toks) and toks[i + 1][0] == "iri":
+                constants.add(toks[i + 1][1][1:-1])
+            else:
+                var = True
+    return constants, var
 
 
 def _has_dataset_clause(sparql: str) -> bool:
