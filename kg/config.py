@@ -26,6 +26,7 @@ class Settings:
     port: int = 8080
     threads: int = 8
     query_timeout: float = 10.0
+    update_timeout: float = 30.0
     max_rows: int = 10000
     max_body: int = 10 * 1024 * 1024
     max_file: int = 512 * 1024 * 1024

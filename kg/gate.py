@@ -226,28 +226,22 @@ def _ox(term):
 UPDATE_DEFAULT_GRAPH = "urn:meshkg:graph:default"
 
 
-def apply_update(store: Store, sparql: str, *, validate: bool = True) -> Report | None:
+def apply_update(store: Store, sparql: str, *, validate: bool = True,
+                 timeout: float | None = None) -> Report | None:
     """Gate a SPARQL Update: run it on a scratch copy, then write the changed graphs.
 
     The update's default graph is `UPDATE_DEFAULT_GRAPH`, so `INSERT DATA { ... }`
-    without GRAPH is kept (and readable through the union default graph).
+    without GRAPH is kept (and readable through the union default graph). With a
+    `timeout`, the update runs in a child process stopped at that many seconds
+    (QueryTimeout, nothing written).
     """
+    from kg import scratchupdate
     from kg.sparqlsafety import check_update
     check_update(sparql)
-    graphs = asserted_graphs(store)
-    scratch = OxigraphStore(None)
-    before: dict[str, bytes] = {}
-    for g in graphs:
-        before[g] = store.dump(g, "ntriples")
-        if not before[g].strip():
-            continue
-        if g == UPDATE_DEFAULT_GRAPH:
-            scratch.raw.load(before[g], format=ox.RdfFormat.N_TRIPLES)
-        else:
-            scratch.put_graph(g, before[g], "ntriples")
-    scratch.update(sparql)
-    after = {g: scratch.dump(g, "ntriples") for g in scratch.graphs()}
-    default = _dump_default(scratch)
+    before: dict[str, bytes] = {g: store.dump(g, "ntriples") for g in asserted_graphs(store)}
+    named = {g: text for g, text in before.items() if g != UPDATE_DEFAULT_GRAPH}
+    after, default = scratchupdate.run(named, before.get(UPDATE_DEFAULT_GRAPH, b""), sparql,
+                                       timeout=timeout)
     if default.strip() or UPDATE_DEFAULT_GRAPH in before:
         after[UPDATE_DEFAULT_GRAPH] = default
     replace, drop = {}, []
@@ -265,13 +259,6 @@ def apply_update(store: Store, sparql: str, *, validate: bool = True) -> Report 
     from kg.inference import infer
     infer(store, changed=sorted(replace) + sorted(drop))
     return report
-
-
-def _dump_default(scratch: OxigraphStore) -> bytes:
-    import io
-    out = io.BytesIO()
-    scratch.raw.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-    return out.getvalue()
 
 
 __all__ = ["affected", "apply_update", "changed_iris", "changed_iris_text", "check", "write"]

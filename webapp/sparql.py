@@ -383,7 +383,8 @@ def apply_update(text: str) -> None:
     settings = get_settings()
     check_update(text)
     try:
-        gate.apply_update(get_store(), f"BASE <{settings.base_iri}>\n{text}")
+        gate.apply_update(get_store(), f"BASE <{settings.base_iri}>\n{text}",
+                          timeout=settings.update_timeout)
     except QuerySyntaxError as exc:
         raise QuerySyntaxError(_readable_position(exc.message, shift=1)) from None
 

@@ -456,6 +456,33 @@ def test_update_syntax_error_is_400_with_position(steward_server, bearer):
     assert r.status_code == 400 and "line 1, column" in r.json()["error"]
 
 
+def test_cartesian_update_is_stopped_at_its_budget_and_changes_nothing(start_server, bearer):
+    """HOSTILE 14/15 for updates: pyoxigraph cannot interrupt an update, so the gate runs
+    it in a child process killed at `update_timeout`; other requests are still answered."""
+    server = start_server(updates_enabled=True, data=("notes.ttl", "mesh.ttl"),
+                          update_timeout=2.0)
+    before = server.store.dump(None, "nquads")
+    endless = ("INSERT { GRAPH <urn:x:g> { ?a <urn:x:p> ?f } } "
+               "WHERE { GRAPH ?w { ?a ?b ?c } GRAPH ?x { ?d ?e ?f } GRAPH ?y { ?g ?h ?i } "
+               "GRAPH ?z { ?j ?k ?l } }")
+    answers = {}
+
+    def send():
+        answers["r"] = requests.post(server.sparql, data={"update": endless},
+                                     headers=bearer(), timeout=60)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=send)
+    thread.start()
+    time.sleep(0.5)
+    assert _get(server, "ASK { ?s ?p ?o }").json()["boolean"] is True  # still answering
+    thread.join(60)
+    r = answers["r"]
+    assert r.status_code == 503 and "time budget" in r.json()["error"]
+    assert time.monotonic() - started < 20
+    assert server.store.dump(None, "nquads") == before
+
+
 def test_search_text_with_sparql_in_it_stays_text(server):
     evil = 'x" ) } ; DROP ALL ; #'
     r = requests.get(server.url + "/resource", params={"iri": evil}, timeout=30)
