@@ -121,6 +121,8 @@ _WORD_P, _PREFIX_P = ox.NamedNode(WORD), ox.NamedNode(PREFIX)
 
 def fold(text: str) -> str:
     """Lower-case and strip accents: the form labels and queries are compared in."""
+    if text.isascii():  # most labels: nothing to decompose (5x faster for type-ahead)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
