@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg import ntdiff, searchindex
@@ -133,6 +134,96 @@ def infer_source(store: Store, source: str) -> int:
         "#TARGET#", target).replace("#SCHEMA#", SCHEMA_INFERRED_GRAPH)
     store.update(update)
     return _count(store, target)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The property rules of the schema graph, read once for a full run."""
+
+    #: prp-spo1: property -> its strict super-properties
+    spo: dict
+    #: prp-inv1/2: property -> its inverses
+    inv: dict
+    #: prp-symp: the symmetric properties
+    symp: frozenset
+
+
+def _rules(store: Store) -> _Rules:
+    from kg.store.oxigraph import to_oxigraph
+    spo: dict = {}
+    inv: dict = {}
+    symp = set()
+    res = store.query(load_query("inference_rules"), default_graphs=[SCHEMA_INFERRED_GRAPH])
+    for r in res.rows:
+        p = to_oxigraph(r["p"])
+        if str(r["rule"]) == "symp":
+            symp.add(p)
+        else:
+            (spo if str(r["rule"]) == "spo" else inv).setdefault(p, set()).add(
+                to_oxigraph(r["q"]))
+    return _Rules(spo, inv, frozenset(symp))
+
+
+def entailments(store: Store, source: str, rules: _Rules | None = None) -> set[tuple]:
+    """Return the instance entailments of one source graph as pyoxigraph terms, reading only.
+
+    The same rules as inference_instances.rq: cax-sco and prp-spo1 by one CONSTRUCT,
+    then prp-inv1/2 over the source and those, prp-symp over all of that, a second
+    prp-spo1 round over everything derived, less what the source states.
+    """
+    from kg.store.oxigraph import to_oxigraph
+    rules = rules or _rules(store)
+    first = store.query(load_query("inference_instances_first").replace(
+        "#SCHEMA#", SCHEMA_INFERRED_GRAPH), default_graphs=[source],
+        named_graphs=[SCHEMA_INFERRED_GRAPH]).triples
+    derived = {(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in first}
+    # the source read whole as N-Triples: far cheaper than as query results
+    stated = {(q.subject, q.predicate, q.object) for q in ox.parse(
+        store.dump(source, "ntriples"), format=ox.RdfFormat.N_TRIPLES)}
+    derived |= {(y, q, x) for x, p, y in stated | derived if p in rules.inv
+                and not isinstance(y, ox.Literal) for q in rules.inv[p]}
+    derived |= {(y, p, x) for x, p, y in stated | derived if p in rules.symp
+                and not isinstance(y, ox.Literal)}
+    derived |= {(x, q, y) for x, p, y in derived if p in rules.spo for q in rules.spo[p]}
+    return derived - stated
+
+
+def _has_blank(triple: tuple) -> bool:
+    return isinstance(triple[0], ox.BlankNode) or isinstance(triple[2], ox.BlankNode)
+
+
+def _infer_sources(store: Store, sources: list[str]) -> dict[str, int]:
+    """Re-derive the instance graphs of sources by reading, then write them in one step.
+
+    An entailment about a source's blank node can be written back only as quads into a
+    new graph of a store that keeps blank nodes (a replaced graph is written by SPARQL,
+    where a blank node is a new one, and a remote store labels them anew on every
+    request): such sources are re-derived by the SPARQL update instead.
+    """
+    rules = _rules(store)
+    existing = {g for g in sources if store.has_graph(instance_graph(g))}
+    as_quads = store.keeps_blank_nodes and not existing  # see write_quads
+    replace: dict[str, list] = {}
+    drop: list[str] = []
+    counts: dict[str, int] = {}
+    by_update = []
+    for g in sources:
+        found = entailments(store, g, rules)
+        if not as_quads and any(_has_blank(t) for t in found):
+            by_update.append(g)
+            continue
+        counts[g] = len(found)
+        target = instance_graph(g)
+        if not found:  # as the update leaves it: no graph
+            drop += [target] if g in existing else []
+            continue
+        name = ox.NamedNode(target)
+        replace[target] = [ox.Quad(s, p, o, name) for s, p, o in found]
+    if replace or drop:
+        store.write_quads(replace, drop=drop)
+    for g in by_update:
+        counts[g] = infer_source(store, g)
+    return {g: counts[g] for g in sources}
 
 
 @dataclass(frozen=True)
@@ -255,11 +346,14 @@ def infer(store: Store, changed: Iterable[str] | None = None, *,
             report.schema_recomputed = True
             if infer_schema(store, sources):
                 todo, deltas = sources, None  # the hierarchy changed: re-derive it all
-    for g in todo:
-        if deltas and g in deltas and store.has_graph(instance_graph(g)):
-            report.graphs[g] = infer_source_delta(store, g, deltas[g])
-        else:
-            report.graphs[g] = infer_source(store, g)
+    if todo == sources:
+        report.graphs = _infer_sources(store, sources)
+    else:
+        for g in todo:
+            if deltas and g in deltas and store.has_graph(instance_graph(g)):
+                report.graphs[g] = infer_source_delta(store, g, deltas[g])
+            else:
+                report.graphs[g] = infer_source(store, g)
     everything = changed is None or (report.schema_recomputed and todo == sources)
     # `changed`, not `todo`: a dropped graph's index entries must go too
     report.indexed = searchindex.refresh(store, None if everything else changed)
