@@ -138,8 +138,10 @@ def infer_source(store: Store, source: str) -> int:
 
 @dataclass(frozen=True)
 class _Rules:
-    """The property rules of the schema graph, read once for a full run."""
+    """The instance rules of the schema graph, read once for a full run."""
 
+    #: cax-sco: class -> its strict super-classes
+    sco: dict
     #: prp-spo1: property -> its strict super-properties
     spo: dict
     #: prp-inv1/2: property -> its inverses
@@ -150,8 +152,7 @@ class _Rules:
 
 def _rules(store: Store) -> _Rules:
     from kg.store.oxigraph import to_oxigraph
-    spo: dict = {}
-    inv: dict = {}
+    maps: dict[str, dict] = {"sco": {}, "spo": {}, "inv": {}}
     symp = set()
     res = store.query(load_query("inference_rules"), default_graphs=[SCHEMA_INFERRED_GRAPH])
     for r in res.rows:
@@ -159,27 +160,27 @@ def _rules(store: Store) -> _Rules:
         if str(r["rule"]) == "symp":
             symp.add(p)
         else:
-            (spo if str(r["rule"]) == "spo" else inv).setdefault(p, set()).add(
-                to_oxigraph(r["q"]))
-    return _Rules(spo, inv, frozenset(symp))
+            maps[str(r["rule"])].setdefault(p, set()).add(to_oxigraph(r["q"]))
+    return _Rules(**maps, symp=frozenset(symp))
+
+
+_OX_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 def entailments(store: Store, source: str, rules: _Rules | None = None) -> set[tuple]:
     """Return the instance entailments of one source graph as pyoxigraph terms, reading only.
 
-    The same rules as inference_instances.rq: cax-sco and prp-spo1 by one CONSTRUCT,
-    then prp-inv1/2 over the source and those, prp-symp over all of that, a second
+    The rules of inference_instances.rq, applied to the source read whole as N-Triples
+    (far cheaper than as query results) with the closures of the schema graph: cax-sco,
+    prp-spo1, prp-inv1/2 over the source and those, prp-symp over all of that, a second
     prp-spo1 round over everything derived, less what the source states.
     """
-    from kg.store.oxigraph import to_oxigraph
     rules = rules or _rules(store)
-    first = store.query(load_query("inference_instances_first").replace(
-        "#SCHEMA#", SCHEMA_INFERRED_GRAPH), default_graphs=[source],
-        named_graphs=[SCHEMA_INFERRED_GRAPH]).triples
-    derived = {(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in first}
-    # the source read whole as N-Triples: far cheaper than as query results
     stated = {(q.subject, q.predicate, q.object) for q in ox.parse(
         store.dump(source, "ntriples"), format=ox.RdfFormat.N_TRIPLES)}
+    derived = {(x, _OX_TYPE, d) for x, p, c in stated if p == _OX_TYPE and c in rules.sco
+               for d in rules.sco[c]}
+    derived |= {(x, q, y) for x, p, y in stated if p in rules.spo for q in rules.spo[p]}
     derived |= {(y, q, x) for x, p, y in stated | derived if p in rules.inv
                 and not isinstance(y, ox.Literal) for q in rules.inv[p]}
     derived |= {(y, p, x) for x, p, y in stated | derived if p in rules.symp
