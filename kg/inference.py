@@ -164,20 +164,26 @@ def _rules(store: Store) -> _Rules:
     return _Rules(**maps, symp=frozenset(symp))
 
 
+def _triples(store: Store, graph: str) -> set[tuple]:
+    """Read a graph whole as N-Triples (far cheaper than as query results)."""
+    data = store.dump(graph, "ntriples") if store.has_graph(graph) else b""
+    return {(q.subject, q.predicate, q.object)
+            for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)}
+
+
 _OX_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 def entailments(store: Store, source: str, rules: _Rules | None = None) -> set[tuple]:
     """Return the instance entailments of one source graph as pyoxigraph terms, reading only.
 
-    The rules of inference_instances.rq, applied to the source read whole as N-Triples
-    (far cheaper than as query results) with the closures of the schema graph: cax-sco,
+    The rules of inference_instances.rq, applied to the source read whole with the
+    closures of the schema graph: cax-sco,
     prp-spo1, prp-inv1/2 over the source and those, prp-symp over all of that, a second
     prp-spo1 round over everything derived, less what the source states.
     """
     rules = rules or _rules(store)
-    stated = {(q.subject, q.predicate, q.object) for q in ox.parse(
-        store.dump(source, "ntriples"), format=ox.RdfFormat.N_TRIPLES)}
+    stated = _triples(store, source)
     derived = {(x, _OX_TYPE, d) for x, p, c in stated if p == _OX_TYPE and c in rules.sco
                for d in rules.sco[c]}
     derived |= {(x, q, y) for x, p, y in stated if p in rules.spo for q in rules.spo[p]}
@@ -202,24 +208,27 @@ def _infer_sources(store: Store, sources: list[str]) -> dict[str, int]:
     request): such sources are re-derived by the SPARQL update instead.
     """
     rules = _rules(store)
+    found = {g: entailments(store, g, rules) for g in sources}
+    counts = {g: len(found[g]) for g in sources}
+    # a graph that already holds what was derived is left as it is (a re-run)
     existing = {g for g in sources if store.has_graph(instance_graph(g))}
+    existing -= {g for g in existing if _triples(store, instance_graph(g)) == found[g]}
     as_quads = store.keeps_blank_nodes and not existing  # see write_quads
     replace: dict[str, list] = {}
     drop: list[str] = []
-    counts: dict[str, int] = {}
     by_update = []
     for g in sources:
-        found = entailments(store, g, rules)
-        if not as_quads and any(_has_blank(t) for t in found):
+        if store.has_graph(instance_graph(g)) and g not in existing:
+            continue
+        if not as_quads and any(_has_blank(t) for t in found[g]):
             by_update.append(g)
             continue
-        counts[g] = len(found)
         target = instance_graph(g)
-        if not found:  # as the update leaves it: no graph
+        if not found[g]:  # as the update leaves it: no graph
             drop += [target] if g in existing else []
             continue
         name = ox.NamedNode(target)
-        replace[target] = [ox.Quad(s, p, o, name) for s, p, o in found]
+        replace[target] = [ox.Quad(s, p, o, name) for s, p, o in found[g]]
     if replace or drop:
         store.write_quads(replace, drop=drop)
     for g in by_update:

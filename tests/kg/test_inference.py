@@ -137,3 +137,6 @@ def test_a_full_run_derives_what_the_sparql_update_derives(demo_store):
     for g in report.graphs:
         assert inference.infer_source(demo_store, g) == len(full[g])
         assert set(demo_store.dump(instance_graph(g), "ntriples").splitlines()) == full[g], g
+    assert infer(demo_store).graphs == report.graphs  # a re-run finds the same
+    for g in report.graphs:
+        assert set(demo_store.dump(instance_graph(g), "ntriples").splitlines()) == full[g], g
