@@ -12,7 +12,10 @@ that discovery uses, and owlrl is the reference the tests compare against:
   (cax-sco), super-properties (prp-spo1), inverses (prp-inv1/2) and
   symmetric properties (prp-symp).
 
-A change to one source re-derives only that source's instance graph, and when the
+A full run derives every instance graph by reading (the sources as N-Triples, the rules
+of the schema graph) and writes them all with one store.write_quads, since the store's
+update path writes far slower than it reads. A change to one source re-derives only that
+source's instance graph, and when the
 caller passes what changed (delta(): the old and new N-Triples of the graph) only the
 entailments about the resources the changed triples touch; the schema graph is
 recomputed when the ontology or a concept scheme changes, and instance graphs only
