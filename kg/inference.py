@@ -12,7 +12,10 @@ that discovery uses, and owlrl is the reference the tests compare against:
   (cax-sco), super-properties (prp-spo1), inverses (prp-inv1/2) and
   symmetric properties (prp-symp).
 
-A change to one source re-derives only that source's instance graph, and when the
+A full run derives every instance graph by reading (the sources as N-Triples, the rules
+of the schema graph) and writes them all with one store.write_quads, since the store's
+update path writes far slower than it reads. A change to one source re-derives only that
+source's instance graph, and when the
 caller passes what changed (delta(): the old and new N-Triples of the graph) only the
 entailments about the resources the changed triples touch; the schema graph is
 recomputed when the ontology or a concept scheme changes, and instance graphs only
@@ -27,6 +30,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg import ntdiff, searchindex
@@ -133,6 +137,106 @@ def infer_source(store: Store, source: str) -> int:
         "#TARGET#", target).replace("#SCHEMA#", SCHEMA_INFERRED_GRAPH)
     store.update(update)
     return _count(store, target)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The instance rules of the schema graph, read once for a full run."""
+
+    #: cax-sco: class -> its strict super-classes
+    sco: dict
+    #: prp-spo1: property -> its strict super-properties
+    spo: dict
+    #: prp-inv1/2: property -> its inverses
+    inv: dict
+    #: prp-symp: the symmetric properties
+    symp: frozenset
+
+
+def _rules(store: Store) -> _Rules:
+    from kg.store.oxigraph import to_oxigraph
+    maps: dict[str, dict] = {"sco": {}, "spo": {}, "inv": {}}
+    symp = set()
+    res = store.query(load_query("inference_rules"), default_graphs=[SCHEMA_INFERRED_GRAPH])
+    for r in res.rows:
+        p = to_oxigraph(r["p"])
+        if str(r["rule"]) == "symp":
+            symp.add(p)
+        else:
+            maps[str(r["rule"])].setdefault(p, set()).add(to_oxigraph(r["q"]))
+    return _Rules(**maps, symp=frozenset(symp))
+
+
+def _triples(store: Store, graph: str) -> set[tuple]:
+    """Read a graph whole as N-Triples (far cheaper than as query results)."""
+    data = store.dump(graph, "ntriples") if store.has_graph(graph) else b""
+    return {(q.subject, q.predicate, q.object)
+            for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)}
+
+
+_OX_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def entailments(store: Store, source: str, rules: _Rules | None = None) -> set[tuple]:
+    """Return the instance entailments of one source graph as pyoxigraph terms, reading only.
+
+    The rules of inference_instances.rq, applied to the source read whole with the
+    closures of the schema graph: cax-sco,
+    prp-spo1, prp-inv1/2 over the source and those, prp-symp over all of that, a second
+    prp-spo1 round over everything derived, less what the source states.
+    """
+    rules = rules or _rules(store)
+    stated = _triples(store, source)
+    derived = {(x, _OX_TYPE, d) for x, p, c in stated if p == _OX_TYPE and c in rules.sco
+               for d in rules.sco[c]}
+    derived |= {(x, q, y) for x, p, y in stated if p in rules.spo for q in rules.spo[p]}
+    derived |= {(y, q, x) for x, p, y in stated | derived if p in rules.inv
+                and not isinstance(y, ox.Literal) for q in rules.inv[p]}
+    derived |= {(y, p, x) for x, p, y in stated | derived if p in rules.symp
+                and not isinstance(y, ox.Literal)}
+    derived |= {(x, q, y) for x, p, y in derived if p in rules.spo for q in rules.spo[p]}
+    return derived - stated
+
+
+def _has_blank(triple: tuple) -> bool:
+    return isinstance(triple[0], ox.BlankNode) or isinstance(triple[2], ox.BlankNode)
+
+
+def _infer_sources(store: Store, sources: list[str]) -> dict[str, int]:
+    """Re-derive the instance graphs of sources by reading, then write them in one step.
+
+    An entailment about a source's blank node can be written back only as quads into a
+    new graph of a store that keeps blank nodes (a replaced graph is written by SPARQL,
+    where a blank node is a new one, and a remote store labels them anew on every
+    request): such sources are re-derived by the SPARQL update instead.
+    """
+    rules = _rules(store)
+    found = {g: entailments(store, g, rules) for g in sources}
+    counts = {g: len(found[g]) for g in sources}
+    # a graph that already holds what was derived is left as it is (a re-run)
+    existing = {g for g in sources if store.has_graph(instance_graph(g))}
+    existing -= {g for g in existing if _triples(store, instance_graph(g)) == found[g]}
+    as_quads = store.keeps_blank_nodes and not existing  # see write_quads
+    replace: dict[str, list] = {}
+    drop: list[str] = []
+    by_update = []
+    for g in sources:
+        if store.has_graph(instance_graph(g)) and g not in existing:
+            continue
+        if not as_quads and any(_has_blank(t) for t in found[g]):
+            by_update.append(g)
+            continue
+        target = instance_graph(g)
+        if not found[g]:  # as the update leaves it: no graph
+            drop += [target] if g in existing else []
+            continue
+        name = ox.NamedNode(target)
+        replace[target] = [ox.Quad(s, p, o, name) for s, p, o in found[g]]
+    if replace or drop:
+        store.write_quads(replace, drop=drop)
+    for g in by_update:
+        counts[g] = infer_source(store, g)
+    return {g: counts[g] for g in sources}
 
 
 @dataclass(frozen=True)
@@ -255,11 +359,14 @@ def infer(store: Store, changed: Iterable[str] | None = None, *,
             report.schema_recomputed = True
             if infer_schema(store, sources):
                 todo, deltas = sources, None  # the hierarchy changed: re-derive it all
-    for g in todo:
-        if deltas and g in deltas and store.has_graph(instance_graph(g)):
-            report.graphs[g] = infer_source_delta(store, g, deltas[g])
-        else:
-            report.graphs[g] = infer_source(store, g)
+    if todo == sources:
+        report.graphs = _infer_sources(store, sources)
+    else:
+        for g in todo:
+            if deltas and g in deltas and store.has_graph(instance_graph(g)):
+                report.graphs[g] = infer_source_delta(store, g, deltas[g])
+            else:
+                report.graphs[g] = infer_source(store, g)
     everything = changed is None or (report.schema_recomputed and todo == sources)
     # `changed`, not `todo`: a dropped graph's index entries must go too
     report.indexed = searchindex.refresh(store, None if everything else changed)

@@ -91,6 +91,8 @@ class Store(abc.ABC):
 
     #: a short name for messages ("embedded", "sparql")
     kind = "abstract"
+    #: a blank node read from a query names the same node when written back
+    keeps_blank_nodes = False
 
     def __init__(self) -> None:
         self.lock = RWLock()

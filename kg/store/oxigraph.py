@@ -66,6 +66,7 @@ class OxigraphStore(Store):
     """A pyoxigraph store; `path=None` keeps everything in memory."""
 
     kind = "embedded"
+    keeps_blank_nodes = True
 
     def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False):
         super().__init__()

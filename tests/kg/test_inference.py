@@ -121,3 +121,22 @@ def test_a_changed_file_rederives_what_re_deriving_it_all_gives(demo_store, tmp_
     infer_source(demo_store, source)
     assert len(incremental) > 0
     assert isomorphic(incremental, _instance(demo_store, source))
+
+
+def test_a_full_run_derives_what_the_sparql_update_derives(demo_store):
+    from kg import inference
+    from kg.namespaces import INFERRED_PREFIX
+    for g in demo_store.graph_names():  # a full run after a load: no instance graphs yet
+        if g.startswith(INFERRED_PREFIX) and g != SCHEMA_INFERRED_GRAPH:
+            demo_store.drop(g)
+    report = infer(demo_store)
+    full = {g: set(demo_store.dump(instance_graph(g), "ntriples").splitlines())
+            for g in report.graphs}
+    assert sum(map(len, full.values())) == report.triples > 0
+    assert any(line.startswith(b"_:") for lines in full.values() for line in lines)
+    for g in report.graphs:
+        assert inference.infer_source(demo_store, g) == len(full[g])
+        assert set(demo_store.dump(instance_graph(g), "ntriples").splitlines()) == full[g], g
+    assert infer(demo_store).graphs == report.graphs  # a re-run finds the same
+    for g in report.graphs:
+        assert set(demo_store.dump(instance_graph(g), "ntriples").splitlines()) == full[g], g
