@@ -202,38 +202,55 @@ def _has_blank(triple: tuple) -> bool:
     return isinstance(triple[0], ox.BlankNode) or isinstance(triple[2], ox.BlankNode)
 
 
-def _infer_sources(store: Store, sources: list[str]) -> dict[str, int]:
-    """Re-derive the instance graphs of sources by reading, then write them in one step.
+#: a full run writes derived instance graphs in batches of about this many quads, so
+#: that it never holds every entailment of a large mesh at once (1.2M at 10,000 products)
+FLUSH_QUADS = 500_000
 
-    An entailment about a source's blank node can be written back only as quads into a
-    new graph of a store that keeps blank nodes (a replaced graph is written by SPARQL,
-    where a blank node is a new one, and a remote store labels them anew on every
-    request): such sources are re-derived by the SPARQL update instead.
+
+def _infer_sources(store: Store, sources: list[str]) -> dict[str, int]:
+    """Re-derive the instance graphs of sources by reading, then write them in batches.
+
+    New instance graphs and replaced ones go in separate writes: a write of new graphs
+    only keeps the quads as they are (store.write_quads), so an entailment about a
+    source's blank node names that same node when the store keeps blank nodes. A
+    replaced graph is written by SPARQL, where a blank node is a new one, and a remote
+    store labels them anew on every request: such sources are re-derived by the SPARQL
+    update instead. A graph that already holds what was derived is left as it is.
     """
     rules = _rules(store)
-    found = {g: entailments(store, g, rules) for g in sources}
-    counts = {g: len(found[g]) for g in sources}
-    # a graph that already holds what was derived is left as it is (a re-run)
-    existing = {g for g in sources if store.has_graph(instance_graph(g))}
-    existing -= {g for g in existing if _triples(store, instance_graph(g)) == found[g]}
-    as_quads = store.keeps_blank_nodes and not existing  # see write_quads
-    replace: dict[str, list] = {}
+    counts: dict[str, int] = {}
+    batches: dict[bool, dict[str, list]] = {False: {}, True: {}}  # exists -> replace
     drop: list[str] = []
-    by_update = []
+    by_update: list[str] = []
+
+    def flush(exists: bool) -> None:
+        batch = batches[exists]
+        if batch or (exists and drop):
+            store.write_quads(batch, drop=drop if exists else ())
+            if exists:
+                drop.clear()
+        batches[exists] = {}
+
     for g in sources:
-        if store.has_graph(instance_graph(g)) and g not in existing:
-            continue
-        if not as_quads and any(_has_blank(t) for t in found[g]):
+        found = entailments(store, g, rules)
+        counts[g] = len(found)
+        target = instance_graph(g)
+        exists = store.has_graph(target)
+        if exists and _triples(store, target) == found:
+            continue  # a re-run: nothing to write
+        if any(_has_blank(t) for t in found) and (exists or not store.keeps_blank_nodes):
             by_update.append(g)
             continue
-        target = instance_graph(g)
-        if not found[g]:  # as the update leaves it: no graph
-            drop += [target] if g in existing else []
+        if not found:  # as the update leaves it: no graph
+            if exists:
+                drop.append(target)
             continue
         name = ox.NamedNode(target)
-        replace[target] = [ox.Quad(s, p, o, name) for s, p, o in found[g]]
-    if replace or drop:
-        store.write_quads(replace, drop=drop)
+        batches[exists][target] = [ox.Quad(s, p, o, name) for s, p, o in found]
+        if sum(len(q) for q in batches[exists].values()) >= FLUSH_QUADS:
+            flush(exists)
+    flush(False)
+    flush(True)
     for g in by_update:
         counts[g] = infer_source(store, g)
     return {g: counts[g] for g in sources}
