@@ -376,14 +376,14 @@ def infer(store: Store, changed: Iterable[str] | None = None, *,
             report.schema_recomputed = True
             if infer_schema(store, sources):
                 todo, deltas = sources, None  # the hierarchy changed: re-derive it all
-    if todo == sources:
-        report.graphs = _infer_sources(store, sources)
-    else:
-        for g in todo:
-            if deltas and g in deltas and store.has_graph(instance_graph(g)):
-                report.graphs[g] = infer_source_delta(store, g, deltas[g])
-            else:
-                report.graphs[g] = infer_source(store, g)
+    whole = [g for g in todo if todo == sources or not (
+        deltas and g in deltas and store.has_graph(instance_graph(g)))]
+    # a source re-derived whole is read and its entailments written, as in a full run:
+    # the rules as one SPARQL update over a large new source take minutes on Virtuoso
+    derived = _infer_sources(store, whole) if whole else {}
+    for g in todo:
+        report.graphs[g] = derived[g] if g in derived else infer_source_delta(
+            store, g, deltas[g])
     everything = changed is None or (report.schema_recomputed and todo == sources)
     # `changed`, not `todo`: a dropped graph's index entries must go too
     report.indexed = searchindex.refresh(store, None if everything else changed)
