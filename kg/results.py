@@ -100,15 +100,25 @@ def serialize_result(result: Result, media_type: str) -> bytes:
     raise UsageError(f"cannot write {result.kind} results as {media_type}")
 
 
+#: up to this many triples, JSON-LD is written compacted with an inline @context
+JSONLD_COMPACT_LIMIT = 20_000
+
+
 def serialize_graph(graph: Graph, media_type: str) -> bytes:
     """Write an rdflib graph in an RDF media type, with meshkg's prefixes.
 
-    Turtle and RDF/XML go through rdflib (prefixed, readable); JSON-LD, TriG,
-    N-Triples and N-Quads through pyoxigraph (rdflib's writers for those use
-    its deprecated ConjunctiveGraph).
+    Turtle and RDF/XML go through rdflib (prefixed, readable), and so does JSON-LD up to
+    JSONLD_COMPACT_LIMIT triples: compacted with meshkg's prefixes as an inline @context
+    (nothing for a reader to fetch). Larger JSON-LD, TriG, N-Triples and N-Quads go
+    through pyoxigraph (expanded JSON-LD; rdflib's writers are slow there, and for the
+    quad formats use its deprecated ConjunctiveGraph).
     """
     from kg.namespaces import PREFIXES
     info = rdf_format(media_type)
+    if info.name == "jsonld" and len(graph) <= JSONLD_COMPACT_LIMIT:
+        context = {p: str(iri) for p, iri in PREFIXES.items()}
+        data = graph.serialize(format="json-ld", context=context, auto_compact=True)
+        return data.encode("utf-8") if isinstance(data, str) else data
     if info.name in ("turtle", "rdfxml"):
         for p, iri in PREFIXES.items():
             graph.bind(p, iri, override=False)

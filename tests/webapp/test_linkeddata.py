@@ -122,3 +122,25 @@ def test_the_search_index_is_not_part_of_a_description(server):
     for accept in ("application/n-triples", BROWSER):
         r = requests.get(server.url + ORDERS_PATH, headers={"Accept": accept}, timeout=30)
         assert r.status_code == 200 and "urn:meshkg:index:" not in r.text
+
+
+def test_json_ld_is_compact_with_an_inline_context(server):
+    """JSON-LD a person can read: prefixed names under a @context written in the document
+    (nothing to fetch), and the same triples as the Turtle."""
+    import json
+
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    from kg.store.oxigraph import to_rdflib
+    r = requests.get(server.url + ORDERS_PATH, headers={"Accept": "application/ld+json"},
+                     timeout=30)
+    doc = r.json()
+    assert doc["@context"]["dprod"] == "https://www.omg.org/spec/DPROD/"
+    assert "rdfs:label" in json.dumps(doc)
+    turtle = requests.get(server.url + ORDERS_PATH, headers={"Accept": "text/turtle"},
+                          timeout=30)
+    as_read = Graph()
+    for q in ox.parse(r.content, format=ox.RdfFormat.JSON_LD):
+        as_read.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    assert isomorphic(as_read, Graph().parse(data=turtle.text, format="turtle"))
