@@ -103,12 +103,19 @@ def parse_at(text: str) -> datetime | date:
         raise UsageError(f"at must be an ISO date or date-time, got {text!r}") from exc
 
 
+#: IRI schemes written without "//" that a name may use as they are
+_IRI_SCHEMES = ("urn", "mailto", "tag", "did", "data")
+
+
 def expand_iri(name: str, what: str) -> URIRef:
     """Expand a full IRI or a prefixed name meshkg knows; refuse anything else."""
     text = name.strip()
     prefix, sep, local = text.partition(":")
     if sep and prefix in PREFIXES and not local.startswith("//"):
         text = PREFIXES[prefix] + local
+    elif sep and not local.startswith("//") and prefix.lower() not in _IRI_SCHEMES:
+        raise UsageError(f"{what} {name!r}: unknown prefix {prefix!r} (known: "
+                         f"{', '.join(sorted(PREFIXES))}); give the full IRI instead")
     iri = URIRef(text)
     if ":" not in text:
         raise UsageError(f"{what} must be an IRI or prefixed name, got {name!r}")

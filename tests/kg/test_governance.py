@@ -96,6 +96,7 @@ def test_unknown_product_is_not_found(tiny):
     ("action", "fly", "unknown action"),
     ("purpose", "Nonsense", "unknown purpose"),
     ("product", "not an iri", "IRI"),
+    ("product", "demo:sales", "unknown prefix 'demo'"),
 ])
 def test_bad_request_values_are_usage_errors(tiny, field, value, words):
     values = {"product": EX + "sales", "action": "use", "purpose": "Marketing", field: value}
