@@ -1111,6 +1111,22 @@ def search(store: Store, q: str, lang: str = "en",
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     if not q:
         return SearchResult(q, [], [], {}, filters, [])
+    # the ranked hits of a text are kept until the store is written to: paging through
+    # a broad search and narrowing it by facets re-read nothing
+    ranked, concepts, queries = _kept(store, ("search", q, lang),
+                                      lambda: _ranked(store, q, lang))
+    results = [h for h in ranked if _passes(h.card, filters)]
+    found = SearchResult(q, results, concepts, _facets(results, filters), filters, queries,
+                         total=len(results))
+    if per_page is not None:
+        found.pages = max(1, -(-len(results) // per_page))
+        found.page = min(max(1, page), found.pages)
+        found.hits = results[(found.page - 1) * per_page:found.page * per_page]
+    return found
+
+
+def _ranked(store: Store, q: str, lang: str) -> tuple[list[Hit], list[Hit], list[Ran]]:
+    """Return the product hits of a search text ranked, the concept hits, and the queries."""
     rows, l_ran = _label_hits(store, q)
     queries = [l_ran] if l_ran else []
     c_rows = [r for r in rows if str(r["kind"]) == searchindex.CONCEPT]
@@ -1170,16 +1186,10 @@ def search(store: Store, q: str, lang: str = "en",
 
     for iri, hit in hits.items():
         hit.reasons = sorted(why[iri], key=lambda r: (-why[iri][r], r))
-    results = [h for h in hits.values() if _passes(h.card, filters)]
-    results.sort(key=lambda h: (-h.score, h.label.lower()))
+    results = sorted((h for h in hits.values() if h.card is not None),
+                     key=lambda h: (-h.score, h.label.lower()))
     concepts = sorted(concept_hits.values(), key=lambda h: (-h.score, h.label.lower()))
-    found = SearchResult(q, results, concepts, _facets(results, filters), filters, queries,
-                         total=len(results))
-    if per_page is not None:
-        found.pages = max(1, -(-len(results) // per_page))
-        found.page = min(max(1, page), found.pages)
-        found.hits = results[(found.page - 1) * per_page:found.page * per_page]
-    return found
+    return results, concepts, queries
 
 
 def _exact(q: str, text: str) -> bool:

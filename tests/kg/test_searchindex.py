@@ -106,6 +106,16 @@ def test_a_one_product_load_indexes_that_product_and_nothing_else(vocab_store, t
         "description mentions it"]
 
 
+def test_a_search_asked_again_after_a_load_sees_the_new_product(vocab_store, tmp_path):
+    """Ranked hits are kept between searches (paging, facets), but never across a write."""
+    _load(vocab_store, tmp_path, "concepts.ttl")
+    assert catalog.search(vocab_store, "cafe").hits == []
+    _load(vocab_store, tmp_path, "product.ttl")
+    assert [h.iri for h in catalog.search(vocab_store, "cafe").hits] == [EX + "cafe-orders"]
+    _load(vocab_store, tmp_path, "product.ttl", replace=("Straßencafé", "Bistro"))
+    assert catalog.search(vocab_store, "strassencafe").hits == []
+
+
 def test_moving_a_concept_moves_its_products_to_the_new_ancestor(vocab_store, tmp_path):
     _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
     assert _about(vocab_store, EX + "alpha") == {EX + "cafe-orders"}
