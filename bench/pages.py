@@ -32,10 +32,13 @@ from bench.endpoint import (
 from bench.generate import _CONCEPT_WORDS, BASE, Manifest
 
 TARGET_MS = 50.0
-PAGES = ("home", "concept-top", "concept-leaf", "product", "search", "suggest")
+PAGES = ("home", "concept-top", "concept-leaf", "product", "search", "search-broad",
+         "suggest")
 TITLES = {"home": "home `/`", "concept-top": "concept page, top concept",
           "concept-leaf": "concept page, leaf concept", "product": "product page",
-          "search": "search `/search?q=daily orders`", "suggest": "`/suggest?q=ord`"}
+          "search": "search `/search?q=daily orders`",
+          "search-broad": "broad search `/search?q=data` (every product matches)",
+          "suggest": "`/suggest?q=ord`"}
 
 
 def page_paths(man: Manifest, page: str, count: int, seed: int = 11) -> list[str]:
@@ -52,6 +55,8 @@ def page_paths(man: Manifest, page: str, count: int, seed: int = 11) -> list[str
         iris = [BASE + f"product/{rng.randrange(man.n)}" for _ in range(count)]
     elif page == "search":
         return ["/search?" + urlencode({"q": "daily orders"})] * count
+    elif page == "search-broad":
+        return ["/search?" + urlencode({"q": "data"})] * count
     elif page == "suggest":
         return ["/suggest?" + urlencode({"q": "ord"})] * count
     else:
@@ -87,7 +92,7 @@ def measure(port: int, man: Manifest, requests: int, warmup: int,
     try:
         for page in PAGES:
             paths = page_paths(man, page, warmup + requests)
-            times, sizes, bad = [], [], []
+            times, sizes, bad, first = [], [], [], None
             start = time.perf_counter()
             for i, path in enumerate(paths):
                 if len(times) >= 5 and time.perf_counter() - start > budget:
@@ -99,6 +104,8 @@ def measure(port: int, man: Manifest, requests: int, warmup: int,
                     conn.close()  # the next page gets a fresh connection
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
                     break
+                if i == 0:
+                    first = took
                 if status != 200:
                     bad.append(f"HTTP {status} {path}")
                 elif i >= warmup:
@@ -108,11 +115,13 @@ def measure(port: int, man: Manifest, requests: int, warmup: int,
                    "first_error": bad[0] if bad else "",
                    "p50_ms": _pct(times, 0.5) if times else None,
                    "p99_ms": _pct(times, 0.99) if times else None,
+                   "first_ms": first * 1000 if first is not None else None,
                    "kb": sum(sizes) / len(sizes) / 1000 if sizes else None,
                    "load_avg": os.getloadavg()[0]}
             rows.append(row)
             print(f"  {page:13} p50 {row['p50_ms'] or 0:7.1f} ms  p99 {row['p99_ms'] or 0:7.1f} ms"
-                  f"  ({len(times)} ok, {len(bad)} errors)", file=sys.stderr, flush=True)
+                  f"  first {row['first_ms'] or 0:7.1f} ms  ({len(times)} ok, {len(bad)} errors)",
+                  file=sys.stderr, flush=True)
     finally:
         conn.close()
     return rows
@@ -121,7 +130,8 @@ def measure(port: int, man: Manifest, requests: int, warmup: int,
 def markdown(runs: list[dict], command: str, load: list[float], notes: list[str]) -> str:
     """Return the pages section of RESULTS-endpoint.md."""
     sizes = [r["n"] for r in runs]
-    head = ("| page | " + " | ".join(f"p50 at {n:,} | p99 at {n:,} | n" for n in sizes)
+    head = ("| page | " + " | ".join(f"p50 at {n:,} | p99 at {n:,} | first at {n:,} | n"
+                                     for n in sizes)
             + f" | size at {sizes[-1]:,} |")
     lines = ["## Page render times (issue: the meaning-first browser, Quality)", "",
              f"Command: `{command}`", "", *environment_lines(load), "",
@@ -129,10 +139,12 @@ def markdown(runs: list[dict], command: str, load: list[float], notes: list[str]
              "per page 3 warm-ups then 30 timed requests (unless the command says otherwise; "
              "a page stops early past `--budget` seconds once it has 5), the count is in "
              "the `n` column; "
-             "wall time from request to the last byte, nearest-rank percentiles. Product and "
+             "wall time from request to the last byte, nearest-rank percentiles; `first` is "
+             "the page's first request, before its warm-ups (what the server keeps between "
+             "requests is not there yet, though earlier pages may have filled some). Product and "
              "concept pages rotate over different IRIs; top concepts have an eighth of all "
              "products below them.", "", head,
-             "|---|" + "--:|--:|--:|" * len(sizes) + "--:|"]
+             "|---|" + "--:|--:|--:|--:|" * len(sizes) + "--:|"]
     for page in PAGES:
         cells, kb = [], None
         for run in runs:
@@ -141,6 +153,7 @@ def markdown(runs: list[dict], command: str, load: list[float], notes: list[str]
             cells += [f"{row['p50_ms']:,.1f} ms{err}" if row["p50_ms"] is not None
                       else f"– ({row['first_error']})",
                       f"{row['p99_ms']:,.1f} ms" if row["p99_ms"] is not None else "–",
+                      f"{row['first_ms']:,.0f} ms" if row.get("first_ms") is not None else "–",
                       str(row["requests"])]
             kb = row["kb"]
         lines.append(f"| {TITLES[page]} | " + " | ".join(cells)
