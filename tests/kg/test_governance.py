@@ -159,6 +159,8 @@ def test_may_cli_exit_codes_and_json_match_the_library(demo_store):
         assert json.loads(proc.stdout) == answer
     proc = meshkg(path, "may", "--product", P + "nothing", "--action", "use")
     assert proc.returncode == 2 and "unknown product" in proc.stderr
+    proc = meshkg(path, "may", "--product", "demo:customer-master", "--action", "use")
+    assert proc.returncode == 2 and "unknown prefix 'demo'" in proc.stderr
     proc = meshkg(path, "may", "--product", P + "customer-master", "--action", "use",
                   "--purpose", "CustomerCare", "--spatial", EUROPE, "--at", "2026-06-01")
     assert proc.returncode == 0
