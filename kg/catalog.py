@@ -1115,9 +1115,15 @@ def search(store: Store, q: str, lang: str = "en",
     # a broad search and narrowing it by facets re-read nothing
     ranked, concepts, queries = _kept(store, ("search", q, lang),
                                       lambda: _ranked(store, q, lang))
-    results = [h for h in ranked if _passes(h.card, filters)]
-    found = SearchResult(q, results, concepts, _facets(results, filters), filters, queries,
-                         total=len(results))
+
+    def narrowed():
+        results = [h for h in ranked if _passes(h.card, filters)]
+        return results, _facets(results, filters)
+
+    # so are the hits narrowed by a set of filters and their facet counts
+    results, facets = _kept(store, ("narrowed", q, lang, tuple(sorted(filters.items()))),
+                            narrowed)
+    found = SearchResult(q, results, concepts, facets, filters, queries, total=len(results))
     if per_page is not None:
         found.pages = max(1, -(-len(results) // per_page))
         found.page = min(max(1, page), found.pages)

@@ -25,17 +25,32 @@ STAGING_PREFIX = GRAPH_PREFIX + "staging:"
 
 
 
+#: rdflib IRIs by their text: results repeat the same few (properties, classes, domains)
+#: and URIRef checks each one it makes; URIRefs are immutable, so they are shared
+_IRIS: dict[str, URIRef] = {}
+_IRIS_MAX = 200_000
+
+
+def _uriref(value: str) -> URIRef:
+    iri = _IRIS.get(value)
+    if iri is None:
+        if len(_IRIS) >= _IRIS_MAX:
+            _IRIS.clear()
+        iri = _IRIS[value] = URIRef(value)
+    return iri
+
+
 def to_rdflib(term) -> Term:
     """Convert a pyoxigraph term to an rdflib term."""
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        return _uriref(term.value)
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
         dt = term.datatype.value
         if dt == "http://www.w3.org/2001/XMLSchema#string":
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(dt))
+        return Literal(term.value, datatype=_uriref(dt))
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     raise TypeError(f"unsupported term {term!r}")

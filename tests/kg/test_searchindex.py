@@ -116,6 +116,22 @@ def test_a_search_asked_again_after_a_load_sees_the_new_product(vocab_store, tmp
     assert catalog.search(vocab_store, "strassencafe").hits == []
 
 
+def test_facet_counts_and_filters_follow_a_write(vocab_store, tmp_path):
+    """Narrowed hits and facet counts are kept too, and let go on a write: a product
+    moved to another domain leaves the old domain's filter and count."""
+    _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
+    old = {"domain": EX + "domain"}
+    assert [h.iri for h in catalog.search(vocab_store, "cafe", filters=old).hits] == [
+        EX + "cafe-orders"]
+    facet = catalog.search(vocab_store, "cafe").facets["domain"]
+    assert [(r.iri, n) for r, n in facet] == [(EX + "domain", 1)]
+    _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl",
+          replace=("ex:domain ", "ex:other-domain "))
+    assert catalog.search(vocab_store, "cafe", filters=old).hits == []
+    facet = catalog.search(vocab_store, "cafe").facets["domain"]
+    assert [(r.iri, n) for r, n in facet] == [(EX + "other-domain", 1)]
+
+
 def test_moving_a_concept_moves_its_products_to_the_new_ancestor(vocab_store, tmp_path):
     _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
     assert _about(vocab_store, EX + "alpha") == {EX + "cafe-orders"}
