@@ -150,15 +150,17 @@ def check(store: Store, *, replace: Mapping[str, list], add: list, drop: list,
     before = before or {}
     old_text = b"".join(before[g] if g in before else store.dump(g, "ntriples")
                         for g in sorted(gone) if g in before or store.has_graph(g))
-    changed = changed_iris_text(old_text, ntdiff.ntriples(replaced))
+    new_text = ntdiff.ntriples(replaced)
+    changed = changed_iris_text(old_text, new_text)
     changed |= changed_iris([], list(add))
     if not changed:
         return Report()
     scratch = OxigraphStore(None)
     scratch_graph = "urn:meshkg:graph:scratch:new"
-    scratch.write_quads({scratch_graph: [ox.Quad(q.subject, q.predicate, q.object,
-                                                 ox.NamedNode(scratch_graph))
-                                         for q in new_quads]})
+    # the would-be content of the changed graphs, bulk-loaded from the text the diff
+    # used (a re-loaded 45,000-triple file: 0.1 s, against 0.5 s as a transaction)
+    scratch.raw.bulk_load(new_text + ntdiff.ntriples(add), format=ox.RdfFormat.N_TRIPLES,
+                          to_graph=ox.NamedNode(scratch_graph))
     if len(changed) >= WHOLE_MIN and _fits_whole(store, others, len(new_quads)):
         # a large change: every resource it describes is re-validated anyway, so only
         # the top-level resources among them and those elsewhere that point at them
