@@ -39,13 +39,6 @@ DEVIATIONS = [
          reason="Virtuoso: ResultSetMaxRows (5,000 in .ci/servers.sh) cuts the test's one "
                 "SELECT of every triple in the store; meshkg refuses the partial answer "
                 "(ResultTooLarge) instead of comparing a cut one")),
-    ("test_inference.py", "test_a_changed_file_rederives_what_re_deriving_it_all_gives",
-     {"backend": "virtuoso", "seed": 2}, pytest.mark.xfail(
-         strict=True,
-         reason="Virtuoso answers computed booleans as xsd:integer 1/0, and "
-                "kg/inference.py:_anchors reads ?turns only as \"true\", so a change to an "
-                "inverse or symmetric property is not re-derived about its object there; "
-                "remove this entry when _anchors also takes \"1\" (docs/remote.md)")),
 ]
 
 
