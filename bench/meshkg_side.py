@@ -142,7 +142,9 @@ def _p50_of(fn, runs: int) -> tuple[float, object]:
 def validate_one(man: Manifest, runs: int = 5) -> dict:
     """Time gate.check of a one-product change: the file re-loaded, and triples added."""
     from kg import gate
-    store = _open(man, inferred=False)
+    # as after `meshkg load`: the schema closure exists (validation reads class and
+    # concept hierarchies from it; without it they are walked as paths)
+    store = _open(man, inferred=True)
     graph, quads = _changed_quads(man)
     extra = ox.Quad(ox.NamedNode(man.changed_product), ox.NamedNode(DCT + "subject"),
                     ox.NamedNode(man.extra_subject), ox.NamedNode(graph))
