@@ -176,6 +176,13 @@ def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: st
     rewrite = DPROD_OLD.encode() in data
     out = Parsed(source=source, graph=graph, rewritten_dprod=rewrite)
     try:
+        if not info.quads and not rewrite:
+            # one graph and nothing to rewrite: every triple goes to the source's graph
+            quad = ox.Quad
+            out.quads = [quad(t.subject, t.predicate, t.object, target)
+                         for t in ox.parse(data, format=info.ox, rename_blank_nodes=True)]
+            out.graphs.add(graph)
+            return out
         for q in ox.parse(data, format=info.ox, rename_blank_nodes=True):
             g = q.graph_name
             if isinstance(g, ox.DefaultGraph):

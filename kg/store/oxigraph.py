@@ -40,6 +40,13 @@ def _uriref(value: str) -> URIRef:
     return iri
 
 
+def _in_graph(quads, graph):
+    """The quads, each in `graph`: those parsed into it already are kept as they are
+    (making a new Quad costs more than the rest of writing it)."""
+    return (q if q.graph_name == graph else ox.Quad(q.subject, q.predicate, q.object, graph)
+            for q in quads)
+
+
 def to_rdflib(term) -> Term:
     """Convert a pyoxigraph term to an rdflib term."""
     if isinstance(term, ox.NamedNode):
@@ -276,8 +283,7 @@ class OxigraphStore(Store):
                 raise StoreError(f"write failed, nothing was changed: {exc}") from exc
 
     def _write_new(self, replace: Mapping[str, list], add: list) -> None:
-        quads = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(g))
-                 for g, qs in replace.items() for q in qs] + add
+        quads = [q for g, qs in replace.items() for q in _in_graph(qs, ox.NamedNode(g))] + add
         graphs = sorted(set(replace) | {q.graph_name.value for q in add
                                         if isinstance(q.graph_name, ox.NamedNode)})
         if self.path is None or add or len(quads) < self.BULK_MIN:
@@ -317,8 +323,7 @@ class OxigraphStore(Store):
                     tmp.write_text(json.dumps(sorted([*written, graph])), encoding="utf-8")
                     os.replace(tmp, marker)
                     written[graph] = len(quads)
-                    self._store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, g)
-                                            for q in quads)
+                    self._store.bulk_extend(_in_graph(quads, g))
                     self._store.add_graph(g)
                 self._store.flush()
             except BaseException as exc:
