@@ -132,6 +132,26 @@ def test_facet_counts_and_filters_follow_a_write(vocab_store, tmp_path):
     assert [(r.iri, n) for r, n in facet] == [(EX + "other-domain", 1)]
 
 
+def test_a_write_during_a_search_is_not_hidden_by_what_the_search_kept(vocab_store, tmp_path,
+                                                                       monkeypatch):
+    """A search that was computing while the store was written answers from before the
+    write, once; the next search sees the write (its hits and facets are not kept)."""
+    _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
+    real, writes = catalog._ranked, []
+
+    def ranked_then_written(store, q, lang):
+        out = real(store, q, lang)
+        if not writes:  # another request moves the product while this one ranks
+            writes.append(_load(store, tmp_path, "concepts.ttl", "product.ttl",
+                                replace=("ex:domain ", "ex:other-domain ")))
+        return out
+
+    monkeypatch.setattr(catalog, "_ranked", ranked_then_written)
+    catalog.search(vocab_store, "cafe")
+    facet = catalog.search(vocab_store, "cafe").facets["domain"]
+    assert [(r.iri, n) for r, n in facet] == [(EX + "other-domain", 1)]
+
+
 def test_moving_a_concept_moves_its_products_to_the_new_ancestor(vocab_store, tmp_path):
     _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
     assert _about(vocab_store, EX + "alpha") == {EX + "cafe-orders"}
