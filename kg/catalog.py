@@ -1111,16 +1111,16 @@ def search(store: Store, q: str, lang: str = "en",
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     if not q:
         return SearchResult(q, [], [], {}, filters, [])
-    # the ranked hits of a text are kept until the store is written to: paging through
-    # a broad search and narrowing it by facets re-read nothing
+    # the ranked hits of a text, and the hits each set of filters leaves with their
+    # facet counts, are kept until the store is written to: paging through a broad
+    # search and narrowing it by facets re-read and re-count nothing. The ranked hits
+    # are read inside narrowed(), so both come from the same generation of the store.
     def narrowed():
         ranked, concepts, queries = _kept(store, ("search", q, lang),
                                           lambda: _ranked(store, q, lang))
         results = [h for h in ranked if _passes(h.card, filters)]
         return results, _facets(results, filters), concepts, queries
 
-    # so are the hits narrowed by a set of filters and their facet counts (the ranked
-    # hits are read inside: both come from the same generation of the store)
     results, facets, concepts, queries = _kept(
         store, ("narrowed", q, lang, tuple(sorted(filters.items()))), narrowed)
     found = SearchResult(q, results, concepts, facets, filters, queries, total=len(results))
