@@ -41,6 +41,7 @@ STAGING_PREFIX = GRAPH_PREFIX + "staging:"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _JSON_RESULTS = "application/sparql-results+json"
+_XML_RESULTS = "application/sparql-results+xml"
 _NTRIPLES = "application/n-triples"
 _FORM = "application/x-www-form-urlencoded; charset=utf-8"
 _CONNECT_TIMEOUT = 5.0
@@ -105,6 +106,24 @@ class _Bearer(requests.auth.AuthBase):
         return r
 
 
+class _Session(requests.Session):
+    """A session that reads the proxy and CA settings of the environment once per URL
+    (requests reads every environment variable on every request: 0.3 ms a query)."""
+
+    def __init__(self):
+        super().__init__()
+        self._env: dict[tuple[str, bool], dict] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        if proxies or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        key = (url, bool(stream))
+        if key not in self._env:
+            self._env[key] = super().merge_environment_settings(url, {}, stream, None, None)
+        hit = self._env[key]
+        return {**hit, "proxies": dict(hit["proxies"])}
+
+
 class RemoteStore(Store):
     """A SPARQL 1.1 server: query, update and (optionally) Graph Store Protocol endpoints."""
 
@@ -129,7 +148,7 @@ class RemoteStore(Store):
         self.page_rows = page_rows
         self._dialect = dialect
         self._extra_system = tuple(system_graphs)
-        self._session = requests.Session()
+        self._session = _Session()
         self._session.auth = auth
         self._recovered = False
         self._row_cap: int | None = None  # the server's row cap, once an answer shows it
@@ -255,7 +274,14 @@ class RemoteStore(Store):
     # -- reading -------------------------------------------------------------
     def _post_query(self, text: str, form: str, *, dataset: Sequence[tuple[str, str]] = (),
                     timeout: float | None = None, budget: bool = False):
-        accept = _NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else _JSON_RESULTS
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            accept = _NTRIPLES
+        elif self.dialect == "virtuoso":
+            # Virtuoso writes SPARQL XML results 4x faster than JSON (10,000 products,
+            # 174 rows: 3.0 against 11.8 ms), and its XML says booleans as true/false
+            accept = _XML_RESULTS
+        else:
+            accept = _JSON_RESULTS
         # Form-encoded POST: Virtuoso never answers a direct application/sparql-query POST.
         body = [("query", text), *dataset]
         if self.dialect == "virtuoso":
@@ -281,6 +307,10 @@ class RemoteStore(Store):
         if listed and named_graphs is None and constants and not graph_var:
             # only `GRAPH <iri>`: those graphs are all the named graphs it can see
             named_graphs = sorted(constants)
+            if default_graphs is None and not _reads_default_graph(sparql):
+                # and nothing outside them: the default graph is never read, so it is
+                # not listed (discovery on Virtuoso at 10,000 products: 7.0 -> 3.4 ms)
+                default_graphs = named_graphs
         if listed and (default_graphs is None or name_them):
             # Virtuoso's own union also holds its system graphs (and its
             # input:*-graph-exclude pragmas empty the named graphs), so both the default
@@ -331,16 +361,14 @@ class RemoteStore(Store):
             triples = _parse_ntriples(resp.content)
             return Result("graph", triples=_cap(triples, max_rows, capped),
                           truncated=max_rows is not None and len(triples) > max_rows)
-        data = _parse_json(resp.content)
-        if "boolean" in data:
-            return Result("ask", boolean=bool(data["boolean"]))
-        names = data.get("head", {}).get("vars", [])
-        bindings_ = data.get("results", {}).get("bindings", [])
+        answer = _parse_results(resp)
+        if isinstance(answer, bool):
+            return Result("ask", boolean=answer)
+        names, rows = answer
         if form == "ASK" and names == ["__ASK_RETVAL"]:
-            # Virtuoso answers ASK in JSON as one row (true) or none (false).
-            return Result("ask", boolean=any(b.get("__ASK_RETVAL", {}).get("value") != "0"
-                                             for b in bindings_))
-        rows = [{k: _json_term(v) for k, v in b.items()} for b in bindings_]
+            # Virtuoso answers ASK as one row (true) or none (false).
+            return Result("ask", boolean=any(str(r.get("__ASK_RETVAL", "")) != "0"
+                                             for r in rows))
         return Result("select", vars=names, rows=_cap(rows, max_rows, capped),
                       truncated=max_rows is not None and len(rows) > max_rows)
 
@@ -349,9 +377,8 @@ class RemoteStore(Store):
         if resp.headers.get("X-SPARQL-MaxRows"):
             raise ResultTooLarge(f"{_host(self.query_url)} cut an internal query at its row "
                                  f"limit of {resp.headers['X-SPARQL-MaxRows']}")
-        data = _parse_json(resp.content)
-        return [{k: _json_term(v) for k, v in b.items()}
-                for b in data.get("results", {}).get("bindings", [])]
+        answer = _parse_results(resp)
+        return [] if isinstance(answer, bool) else answer[1]
 
     def graphs(self) -> dict[str, int]:
         rows = self._select(_GRAPHS)
@@ -360,10 +387,8 @@ class RemoteStore(Store):
 
     def has_graph(self, graph: str) -> bool:
         resp = self._post_query(f"ASK {{ GRAPH {_iri(graph)} {{ ?s ?p ?o }} }}", "ASK")
-        data = _parse_json(resp.content)
-        if "boolean" in data:
-            return bool(data["boolean"])
-        return bool(data.get("results", {}).get("bindings"))
+        answer = _parse_results(resp)
+        return answer if isinstance(answer, bool) else bool(answer[1])
 
     def _graph_triples(self, graph: str, expected: int | None = None) -> list[ox.Triple]:
         """Fetch one graph whole, or in hash-bucket pages when the server cuts it short."""
@@ -1023,6 +1048,41 @@ def _graph_targets(sparql: str) -> tuple[set[str], bool]:
     return constants, var
 
 
+def _reads_default_graph(sparql: str) -> bool:
+    """Whether a query may read its default graph: False only for a SELECT or ASK whose
+    WHERE group holds nothing but `GRAPH <iri> { … }` groups (joined by braces, `.`,
+    UNION, OPTIONAL or MINUS); anything else, or any doubt, is True."""
+    toks = list(tokens(sparql))
+    start = next((i for i, t in enumerate(toks) if t[0] == "other" and t[1] == "{"), None)
+    if start is None or any(t[0] == "word" and t[1].upper() in ("CONSTRUCT", "DESCRIBE")
+                            for t in toks[:start]):
+        return True
+    depth, i = 0, start
+    while i < len(toks):
+        kind, tok, _ = toks[i]
+        if kind == "word" and tok.upper() == "GRAPH" and depth > 0:
+            if not (i + 2 < len(toks) and toks[i + 1][0] == "iri" and toks[i + 2][1] == "{"):
+                return True
+            inner, i = 0, i + 2
+            while i < len(toks):  # skip the graph's group, braces balanced
+                if toks[i][0] == "other" and toks[i][1] in "{}":
+                    inner += 1 if toks[i][1] == "{" else -1
+                    if inner == 0:
+                        break
+                i += 1
+            else:
+                return True
+        elif kind == "other" and tok in ("{", "}"):
+            depth += 1 if tok == "{" else -1
+            if depth == 0:
+                return False  # the end of WHERE: what follows are solution modifiers
+        elif not ((kind == "other" and tok == ".")
+                  or (kind == "word" and tok.upper() in ("UNION", "OPTIONAL", "MINUS"))):
+            return True
+        i += 1
+    return True
+
+
 def _has_dataset_clause(sparql: str) -> bool:
     return any(kind == "word" and tok.upper() == "FROM" for kind, tok, _ in tokens(sparql))
 
@@ -1039,6 +1099,36 @@ def _parse_json(body: bytes) -> dict:
     except (UnicodeDecodeError, ValueError) as exc:
         raise StoreError(f"the SPARQL server sent results that are not SPARQL JSON: "
                          f"{body[:200]!r}") from exc
+
+
+def _parse_results(resp: requests.Response) -> bool | tuple[list[str], list[dict[str, Term]]]:
+    """A SPARQL results document: the boolean of an ASK, or the variables and rows."""
+    kind = resp.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if kind in (_XML_RESULTS, "application/xml", "text/xml"):
+        return _parse_xml(resp.content)
+    data = _parse_json(resp.content)
+    if "boolean" in data:
+        return bool(data["boolean"])
+    return (data.get("head", {}).get("vars", []),
+            [{k: _json_term(v) for k, v in b.items()}
+             for b in data.get("results", {}).get("bindings", [])])
+
+
+def _parse_xml(body: bytes) -> bool | tuple[list[str], list[dict[str, Term]]]:
+    """SPARQL Query Results XML, read by pyoxigraph (4x faster than ElementTree; no
+    entities are expanded). Virtuoso names blank nodes `nodeID://b1`: the prefix goes."""
+    try:
+        answer = ox.parse_query_results(body.replace(b"<bnode>nodeID://", b"<bnode>"),
+                                        ox.QueryResultsFormat.XML)
+    except (SyntaxError, ValueError) as exc:
+        raise StoreError(f"the SPARQL server sent results that are not SPARQL XML: "
+                         f"{exc}: {body[:200]!r}") from exc
+    if isinstance(answer, bool):
+        return answer
+    names = [v.value for v in answer.variables]
+    rows = [{n: to_rdflib(t) for n, t in zip(names, solution) if t is not None}
+            for solution in answer]
+    return names, rows
 
 
 def _json_term(d: dict) -> Term:
