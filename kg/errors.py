@@ -74,6 +74,12 @@ class QueryTimeout(MeshError):
     http_status = 503
 
 
+class OverBudget(MeshError):
+    """An update stopped because it needed more memory than its budget."""
+
+    http_status = 503
+
+
 class ResultTooLarge(MeshError):
     """A result that went over the row cap."""
 

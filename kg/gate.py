@@ -236,13 +236,14 @@ UPDATE_DEFAULT_GRAPH = "urn:meshkg:graph:default"
 
 
 def apply_update(store: Store, sparql: str, *, validate: bool = True,
-                 timeout: float | None = None) -> Report | None:
+                 timeout: float | None = None, memory_mb: int | None = None) -> Report | None:
     """Gate a SPARQL Update: run it on a scratch copy, then write the changed graphs.
 
     The update's default graph is `UPDATE_DEFAULT_GRAPH`, so `INSERT DATA { ... }`
     without GRAPH is kept (and readable through the union default graph). With a
     `timeout`, the update runs in a child process stopped at that many seconds
-    (QueryTimeout, nothing written).
+    (QueryTimeout, nothing written), and with `memory_mb` its address space is capped
+    at that (OverBudget, nothing written).
     """
     from kg import scratchupdate
     from kg.sparqlsafety import check_update
@@ -250,7 +251,7 @@ def apply_update(store: Store, sparql: str, *, validate: bool = True,
     before: dict[str, bytes] = {g: store.dump(g, "ntriples") for g in asserted_graphs(store)}
     named = {g: text for g, text in before.items() if g != UPDATE_DEFAULT_GRAPH}
     after, default = scratchupdate.run(named, before.get(UPDATE_DEFAULT_GRAPH, b""), sparql,
-                                       timeout=timeout)
+                                       timeout=timeout, memory_mb=memory_mb)
     if default.strip() or UPDATE_DEFAULT_GRAPH in before:
         after[UPDATE_DEFAULT_GRAPH] = default
     replace, drop = {}, []

@@ -9,7 +9,9 @@ thread for ever, and the store is untouched (the child only ever had a copy).
 
 The child reads one pickled request on stdin (the graphs as N-Triples, the default
 graph's N-Triples, the update) and writes one pickled answer on stdout: the graphs
-after the update, or the error it raised.
+after the update, or the error it raised. With a memory budget the child's address
+space is capped (RLIMIT_AS): an update whose solutions outgrow it stops with
+OverBudget (503) instead of taking the machine's memory, and nothing is written.
 """
 
 from __future__ import annotations
@@ -22,23 +24,27 @@ from collections.abc import Mapping
 
 import pyoxigraph as ox
 
-from kg.errors import QuerySyntaxError, QueryTimeout, StoreError
+from kg.errors import OverBudget, QuerySyntaxError, QueryTimeout, StoreError
 
 Dumps = dict[str, bytes]
 
 
 def run(graphs: Mapping[str, bytes], default: bytes, sparql: str, *,
-        timeout: float | None = None) -> tuple[Dumps, bytes]:
+        timeout: float | None = None, memory_mb: int | None = None) -> tuple[Dumps, bytes]:
     """Return the named graphs and the default graph (N-Triples) after the update."""
-    if timeout is None:
+    if timeout is None and memory_mb is None:
         return _apply(dict(graphs), default, sparql)
     request = pickle.dumps((dict(graphs), default, sparql), protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        proc = subprocess.run([sys.executable, "-m", "kg.scratchupdate"], input=request,
-                              capture_output=True, timeout=timeout, check=False)
+        proc = subprocess.run([sys.executable, "-m", "kg.scratchupdate", str(memory_mb or 0)],
+                              input=request, capture_output=True, timeout=timeout,
+                              check=False)
     except subprocess.TimeoutExpired:
         raise QueryTimeout(f"the update was stopped at its time budget of {timeout:g} s; "
                            "nothing was changed") from None
+    if memory_mb and proc.returncode != 0 and _out_of_memory(proc):
+        raise OverBudget(f"the update needed more than its memory budget of {memory_mb:,} MB "
+                         "(update_memory_mb) and was stopped; nothing was changed")
     if proc.returncode != 0 or not proc.stdout:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
         raise StoreError(f"the update failed, nothing was changed: {detail[0]}")
@@ -48,6 +54,14 @@ def run(graphs: Mapping[str, bytes], default: bytes, sparql: str, *,
     if answer[0] == "error":
         raise StoreError(answer[1])
     return answer[1], answer[2]
+
+
+def _out_of_memory(proc: subprocess.CompletedProcess) -> bool:
+    """Whether the child died of its address-space cap: Rust aborts on a failed
+    allocation (SIGABRT, "memory allocation of … failed"), Python raises MemoryError."""
+    err = proc.stderr[-2000:]
+    return (proc.returncode == -6 or b"memory allocation of" in err
+            or b"MemoryError" in err)
 
 
 def _apply(graphs: Dumps, default: bytes, sparql: str) -> tuple[Dumps, bytes]:
@@ -76,6 +90,11 @@ def _dump(store: ox.Store, graph) -> bytes:
 
 def _main() -> int:
     graphs, default, sparql = pickle.loads(sys.stdin.buffer.read())  # noqa: S301
+    memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    if memory_mb:
+        import resource
+        cap = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
         after, dflt = _apply(graphs, default, sparql)
         answer = ("ok", after, dflt)

@@ -384,7 +384,8 @@ def apply_update(text: str) -> None:
     check_update(text)
     try:
         gate.apply_update(get_store(), f"BASE <{settings.base_iri}>\n{text}",
-                          timeout=settings.update_timeout)
+                          timeout=settings.update_timeout,
+                          memory_mb=settings.update_memory_mb)
     except QuerySyntaxError as exc:
         raise QuerySyntaxError(_readable_position(exc.message, shift=1)) from None
 

@@ -483,6 +483,27 @@ def test_cartesian_update_is_stopped_at_its_budget_and_changes_nothing(start_ser
     assert server.store.dump(None, "nquads") == before
 
 
+def test_update_that_outgrows_its_memory_budget_is_stopped_and_changes_nothing(
+        start_server, bearer):
+    """HOSTILE 15 for memory: the update's child has its address space capped at
+    `update_memory_mb`; a cartesian INSERT reaches the cap long before its time budget
+    and is answered 503, naming the budget, with the store as it was."""
+    server = start_server(updates_enabled=True, data=("notes.ttl", "mesh.ttl"),
+                          update_timeout=120.0, update_memory_mb=400)
+    before = server.store.dump(None, "nquads")
+    endless = ("INSERT { GRAPH <urn:x:g> { ?a <urn:x:p> ?f } } "
+               "WHERE { GRAPH ?w { ?a ?b ?c } GRAPH ?x { ?d ?e ?f } GRAPH ?y { ?g ?h ?i } "
+               "GRAPH ?z { ?j ?k ?l } }")
+    started = time.monotonic()
+    r = requests.post(server.sparql, data={"update": endless}, headers=bearer(), timeout=120)
+    assert r.status_code == 503 and "memory budget of 400 MB" in r.json()["error"]
+    assert time.monotonic() - started < 100  # the memory cap stopped it, not the clock
+    assert server.store.dump(None, "nquads") == before
+    ok = requests.post(server.sparql, headers=bearer(), timeout=60, data={
+        "update": "INSERT DATA { GRAPH <urn:x:g> { <urn:x:a> <urn:x:b> 1 } }"})
+    assert ok.status_code == 204  # a small update under the same budget still runs
+
+
 def test_search_text_with_sparql_in_it_stays_text(server):
     evil = 'x" ) } ; DROP ALL ; #'
     r = requests.get(server.url + "/resource", params={"iri": evil}, timeout=30)
