@@ -107,8 +107,9 @@ class _Bearer(requests.auth.AuthBase):
 
 
 class _Session(requests.Session):
-    """A session that reads the proxy and CA settings of the environment once per URL
-    (requests reads every environment variable on every request: 0.3 ms a query)."""
+    """A session that reads the proxy and CA settings of the environment once per
+    server (requests reads every environment variable on every request: 0.3 ms a query).
+    Proxies and NO_PROXY are chosen per scheme and host, so that is the key."""
 
     def __init__(self):
         super().__init__()
@@ -117,9 +118,12 @@ class _Session(requests.Session):
     def merge_environment_settings(self, url, proxies, stream, verify, cert):
         if proxies or verify is not None or cert is not None:
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        key = (url, bool(stream))
+        parts = urlsplit(url)
+        server = f"{parts.scheme}://{parts.netloc}/"
+        key = (server, bool(stream))
         if key not in self._env:
-            self._env[key] = super().merge_environment_settings(url, {}, stream, None, None)
+            self._env[key] = super().merge_environment_settings(server, {}, stream, None,
+                                                                None)
         hit = self._env[key]
         return {**hit, "proxies": dict(hit["proxies"])}
 
@@ -1051,11 +1055,19 @@ def _graph_targets(sparql: str) -> tuple[set[str], bool]:
 def _reads_default_graph(sparql: str) -> bool:
     """Whether a query may read its default graph: False only for a SELECT or ASK whose
     WHERE group holds nothing but `GRAPH <iri> { … }` groups (joined by braces, `.`,
-    UNION, OPTIONAL or MINUS); anything else, or any doubt, is True."""
+    UNION, OPTIONAL or MINUS) and no group anywhere else (EXISTS in the projection,
+    HAVING or ORDER BY, a trailing VALUES); anything else, or any doubt, is True."""
     toks = list(tokens(sparql))
-    start = next((i for i, t in enumerate(toks) if t[0] == "other" and t[1] == "{"), None)
-    if start is None or any(t[0] == "word" and t[1].upper() in ("CONSTRUCT", "DESCRIBE")
-                            for t in toks[:start]):
+    words = [i for i, t in enumerate(toks) if t[0] == "word" and t[1].upper() == "WHERE"]
+    braces = [i for i, t in enumerate(toks) if t[0] == "other" and t[1] == "{"]
+    if not braces:
+        return True
+    # the WHERE group must be the first group of the text: a group before it (EXISTS
+    # in the projection, a CONSTRUCT template) means doubt
+    start = braces[0]
+    if (words and words[0] != start - 1) or any(
+            t[0] == "word" and t[1].upper() in ("CONSTRUCT", "DESCRIBE", "EXISTS")
+            for t in toks[:start]):
         return True
     depth, i = 0, start
     while i < len(toks):
@@ -1075,7 +1087,9 @@ def _reads_default_graph(sparql: str) -> bool:
         elif kind == "other" and tok in ("{", "}"):
             depth += 1 if tok == "{" else -1
             if depth == 0:
-                return False  # the end of WHERE: what follows are solution modifiers
+                # the end of WHERE: solution modifiers follow, and any group among
+                # them (HAVING/ORDER BY with EXISTS, VALUES) is doubt
+                return any(t[0] == "other" and t[1] == "{" for t in toks[i + 1:])
         elif not ((kind == "other" and tok == ".")
                   or (kind == "word" and tok.upper() in ("UNION", "OPTIONAL", "MINUS"))):
             return True
@@ -1120,14 +1134,15 @@ def _parse_xml(body: bytes) -> bool | tuple[list[str], list[dict[str, Term]]]:
     try:
         answer = ox.parse_query_results(body.replace(b"<bnode>nodeID://", b"<bnode>"),
                                         ox.QueryResultsFormat.XML)
+        if isinstance(answer, (bool, ox.QueryBoolean)):
+            return bool(answer)
+        names = [v.value for v in answer.variables]
+        # the parser is lazy: a bad row raises while the rows are read
+        rows = [{n: to_rdflib(t) for n, t in zip(names, solution) if t is not None}
+                for solution in answer]
     except (SyntaxError, ValueError) as exc:
         raise StoreError(f"the SPARQL server sent results that are not SPARQL XML: "
                          f"{exc}: {body[:200]!r}") from exc
-    if isinstance(answer, bool):
-        return answer
-    names = [v.value for v in answer.variables]
-    rows = [{n: to_rdflib(t) for n, t in zip(names, solution) if t is not None}
-            for solution in answer]
     return names, rows
 
 

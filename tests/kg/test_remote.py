@@ -29,6 +29,8 @@ from kg.store.remote import (
     STAGING_PREFIX,
     STALE_STAGING,
     RemoteStore,
+    _parse_xml,
+    _reads_default_graph,
     inject_values,
     sparql_term,
     split_data_ops,
@@ -204,6 +206,60 @@ def test_values_alone_in_a_union_branch_become_a_sub_select(text, wrapped):
 def test_data_with_blank_node_labels_is_left_whole():
     text = "INSERT DATA { _:x <urn:test:p> 1 . _:x <urn:test:p> 2 . }"
     assert split_data_ops(text, 1) == text
+
+
+@pytest.mark.parametrize("query, reads", [
+    ("SELECT DISTINCT ?p WHERE { GRAPH <urn:g> { ?p <urn:a> <urn:c> } }", False),
+    ("ASK { GRAPH <urn:g> { ?s ?p ?o } }", False),
+    ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:g> { ?s ?p ?o } }", False),
+    ('SELECT ?p WHERE { GRAPH <urn:g> { ?p <urn:a> "{" } OPTIONAL { GRAPH <urn:h> '
+     "{ ?p <urn:y> ?z FILTER(?z > 2) } } } ORDER BY ?p LIMIT 3", False),
+    ("SELECT * WHERE { { GRAPH <urn:g> { ?s ?p ?o } } UNION { GRAPH <urn:h> { ?s ?p ?o } } }",
+     False),
+    ("SELECT * WHERE { GRAPH <urn:g> { ?s ?p ?o } ?s ?p ?o }", True),
+    ("SELECT * WHERE { GRAPH <urn:g> { ?s ?p ?o } FILTER(?s) }", True),
+    ("SELECT * WHERE { GRAPH <urn:g> { ?s ?p ?o } BIND(1 AS ?x) }", True),
+    ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", True),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <urn:g> { ?s ?p ?o } }", True),
+    ("SELECT * WHERE { GRAPH <urn:g> { ?s ?p ?o } } VALUES ?s { <urn:x> }", True),
+    ("SELECT (EXISTS { GRAPH <urn:g> { ?a ?b ?c } } AS ?e) WHERE { ?a ?b ?c }", True),
+    ("SELECT (EXISTS { ?a ?b ?c } AS ?e) { GRAPH <urn:g> { ?a ?b ?c } }", True),
+    ("SELECT ?x WHERE { GRAPH <urn:g> { ?x ?b ?c } } GROUP BY ?x "
+     "HAVING (EXISTS { ?x <urn:q> ?r })", True),
+    ("SELECT ?x WHERE { GRAPH <urn:g> { ?x ?b ?c } } ORDER BY (EXISTS { ?x <urn:q> ?r })",
+     True),
+    ("SELECT * WHERE { FILTER NOT EXISTS { GRAPH <urn:g> { ?s ?p ?o } } }", True),
+    ("SELECT * WHERE { { SELECT ?s WHERE { GRAPH <urn:g> { ?s ?p ?o } } } }", True),
+    ("SELECT * WHERE { GRAPH <urn:g> { ?s ?p ?o }", True),
+])
+def test_only_a_query_of_named_graph_groups_alone_is_sent_without_the_graph_list(query,
+                                                                               reads):
+    """A query judged not to read its default graph is sent with only the graphs it
+    names (kg.store.remote._dataset); any doubt must keep the list, or the answer
+    changes (test_backends.py compares such answers with the embedded store's)."""
+    assert _reads_default_graph(query) is reads
+
+
+_XML = ('<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+        '<head>{}</head>{}</sparql>')
+
+
+def test_sparql_xml_results_are_read_whole_or_refused_as_a_store_error():
+    assert _parse_xml(_XML.format("", "<boolean>true</boolean>").encode()) is True
+    assert _parse_xml(_XML.format("", "<boolean>false</boolean>").encode()) is False
+    names, rows = _parse_xml(_XML.format(
+        '<variable name="s"/><variable name="o"/>',
+        '<results><result><binding name="s"><bnode>nodeID://b7</bnode></binding>'
+        '<binding name="o"><literal xml:lang="fr">chat</literal></binding></result>'
+        '<result><binding name="s"><bnode>nodeID://b7</bnode></binding></result>'
+        '</results>').encode())
+    assert names == ["s", "o"] and rows[0]["s"] == rows[1]["s"] and "o" not in rows[1]
+    assert rows[0]["o"].language == "fr"
+    broken = _XML.format('<variable name="s"/>', '<results><result><binding name="s">'
+                         '<literal xml:lang="1-!">x</literal></binding></result></results>')
+    for body in (broken.encode(), b"<html>Virtuoso error</html>", broken.encode()[:150]):
+        with pytest.raises(StoreError, match="not SPARQL XML"):
+            _parse_xml(body)
 
 
 # -- real servers -------------------------------------------------------------------
