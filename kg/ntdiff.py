@@ -1,9 +1,10 @@
 """Diff two versions of a graph as N-Triples text written by pyoxigraph's serializer.
 
 A re-loaded file of 45,000 triples whose one product changed differs in a handful of
-lines; comparing lines as bytes is far cheaper than comparing triples as terms. Blank
-nodes get new labels on every parse, so lines that mention one always differ: callers
-treat those separately (see kg.gate.changed_iris_text and kg.inference.delta).
+lines; comparing lines as bytes is far cheaper than comparing triples as terms. A file's
+blank nodes keep their labels from one parse to the next (kg.loading), but data from
+elsewhere (an older store, a server that relabels them) may not: callers treat lines
+that mention one separately (see kg.gate.changed_iris_text and kg.inference.delta).
 """
 
 from __future__ import annotations

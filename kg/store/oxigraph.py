@@ -234,7 +234,7 @@ class OxigraphStore(Store):
     def _update(self, sparql: str) -> None:
         self.generation += 1
         try:
-            self._store.update(sparql)
+            self._store.update(sparql, custom_functions=_FUNCTIONS)
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL update syntax error: {exc}") from exc
         except OSError as exc:
@@ -276,8 +276,7 @@ class OxigraphStore(Store):
                 for q in add:
                     by_graph.setdefault(q.graph_name.value, []).append(q)
                 for g, qs in by_graph.items():
-                    body = ntdiff.ntriples(qs).decode("utf-8")
-                    ops.append(f"INSERT DATA {{ GRAPH <{g}> {{\n{body}}} }}")
+                    ops += _data_ops("INSERT", g, ntdiff.ntriples(qs).splitlines())
                 self._update(" ;\n".join(ops))
             except OSError as exc:
                 raise StoreError(f"write failed, nothing was changed: {exc}") from exc
@@ -338,32 +337,17 @@ class OxigraphStore(Store):
         return written
 
     def _replace_ops(self, graph: str, quads: list, exists: bool) -> list[str]:
-        """SPARQL operations that make a graph hold exactly `quads`."""
+        """SPARQL operations that make a graph hold exactly `quads`, blank nodes as they
+        are (a file's blank nodes keep their labels from one load to the next, so a
+        re-loaded file changes only the lines that differ: kg.loading)."""
         new = ntdiff.ntriples(quads)
         if not exists or len(quads) < self.DELTA_MIN:
-            ops = [f"DROP SILENT GRAPH <{graph}>"]
-            if quads:
-                ops.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{new.decode('utf-8')}}} }}")
-            return ops
+            return [f"DROP SILENT GRAPH <{graph}>", *_data_ops("INSERT", graph,
+                                                               new.splitlines())]
         out = io.BytesIO()
         self._store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-        old = out.getvalue()
-        removed, added = ntdiff.changed_lines(old, new)
-        # blank nodes get new labels on every parse: those triples are replaced wholesale
-        old_blank = [x for x in old.splitlines() if ntdiff.has_blank(x) and _real_blank(x)]
-        new_blank = [x for x in new.splitlines() if ntdiff.has_blank(x) and _real_blank(x)]
-        delete = [x for x in removed if not (ntdiff.has_blank(x) and _real_blank(x))]
-        insert = [x for x in added if not (ntdiff.has_blank(x) and _real_blank(x))] + new_blank
-        ops = []
-        if delete:
-            body = b"\n".join(delete).decode("utf-8")
-            ops.append(f"DELETE DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
-        if old_blank:
-            ops.append(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> "
-                       "{ ?s ?p ?o } FILTER(isBlank(?s) || isBlank(?o)) }")
-        if insert:
-            body = b"\n".join(insert).decode("utf-8")
-            ops.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+        removed, added = ntdiff.changed_lines(out.getvalue(), new)
+        ops = _data_ops("DELETE", graph, removed) + _data_ops("INSERT", graph, added)
         return ops or [f"DELETE DATA {{ GRAPH <{graph}> {{ }} }}"]
 
     def drop(self, graph: str) -> None:
@@ -417,6 +401,48 @@ class OxigraphStore(Store):
 
 
 PENDING_FILE = "meshkg-pending-load.json"
+
+
+#: blank nodes cross a SPARQL update as literals of this datatype, turned back into the
+#: same blank node by _TERM in the WHERE clause (a blank node written in INSERT DATA is
+#: a new one, and DELETE DATA refuses them)
+_BLANK_DATATYPE = "urn:meshkg:datatype:blank-node"
+_TERM = "urn:meshkg:function:term"
+
+
+def _term(t):
+    if isinstance(t, ox.Literal) and t.datatype.value == _BLANK_DATATYPE:
+        return ox.BlankNode(t.value)
+    return t
+
+
+_FUNCTIONS = {ox.NamedNode(_TERM): _term}
+
+
+def _data_ops(op: str, graph: str, lines) -> list[str]:
+    """INSERT or DELETE the N-Triples lines in a graph: lines without blank nodes as DATA,
+    lines with them through VALUES, each blank node the very same node."""
+    plain = [x for x in lines if x and not (ntdiff.has_blank(x) and _real_blank(x))]
+    blank = [x for x in lines if x and ntdiff.has_blank(x) and _real_blank(x)]
+    ops = []
+    if plain:
+        body = b"\n".join(plain).decode("utf-8")
+        ops.append(f"{op} DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+    if blank:
+        rows = []
+        for line in blank:
+            s, p, o = ntdiff.terms(line)
+            rows.append(b"(" + _value(s) + b" " + p + b" " + _value(o) + b")")
+        body = b"\n".join(rows).decode("utf-8")
+        ops.append(f"{op} {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ VALUES (?s0 ?p ?o0) "
+                   f"{{\n{body}\n}} BIND(<{_TERM}>(?s0) AS ?s) BIND(<{_TERM}>(?o0) AS ?o) }}")
+    return ops
+
+
+def _value(term: bytes) -> bytes:
+    if term.startswith(b"_:"):
+        return b'"' + term[2:] + b'"^^<' + _BLANK_DATATYPE.encode() + b">"
+    return term
 
 
 def _real_blank(line: bytes) -> bool:
