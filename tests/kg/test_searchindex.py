@@ -183,6 +183,38 @@ def test_a_store_without_an_index_builds_it_on_first_use(demo_store):
     assert all(demo_store.has_graph(g) for g in searchindex.GRAPHS)
 
 
+def _fresh_labels(store) -> list[bytes]:
+    """The label graph as this backend builds it from nothing (entry ids are hashes the
+    store computes: a server's differ from pyoxigraph's, which built the template)."""
+    store.drop(searchindex.LABELS_GRAPH)
+    searchindex.refresh(store, None)
+    return sorted(store.dump(searchindex.LABELS_GRAPH, "ntriples").splitlines())
+
+
+def test_a_large_store_builds_the_label_index_graph_by_graph_to_the_same_index(
+        demo_store, monkeypatch):
+    """Above _STREAM_QUADS a full refresh reads and writes one graph at a time (memory at
+    100,000 products); the index it builds is the one built all at once."""
+    whole = _fresh_labels(demo_store)
+    monkeypatch.setattr(searchindex, "_STREAM_QUADS", 0)
+    monkeypatch.setattr(searchindex, "_FLUSH", 50)  # several writes
+    searchindex.refresh(demo_store, None)  # a full refresh with the index there
+    assert sorted(demo_store.dump(searchindex.LABELS_GRAPH, "ntriples").splitlines()) == whole
+    demo_store.drop(searchindex.LABELS_GRAPH)
+    searchindex.refresh(demo_store, None)  # and a first build
+    assert sorted(demo_store.dump(searchindex.LABELS_GRAPH, "ntriples").splitlines()) == whole
+    assert [h.label for h in catalog.search(demo_store, "Digitaler Verkauf").concepts]
+
+
+def test_a_label_index_stopped_half_way_is_built_anew(demo_store):
+    """A build that stopped before its state triple (the last write) is not current."""
+    whole = _fresh_labels(demo_store)
+    demo_store.update(f"DELETE WHERE {{ GRAPH <{searchindex.LABELS_GRAPH}> {{ "
+                      f"<{searchindex.LABELS_STATE}> ?p ?o }} }}")
+    assert catalog.search(demo_store, "Digitaler Verkauf").concepts
+    assert sorted(demo_store.dump(searchindex.LABELS_GRAPH, "ntriples").splitlines()) == whole
+
+
 def test_an_index_of_another_shape_is_rebuilt(demo_store):
     demo_store.update(f"DELETE WHERE {{ GRAPH <{searchindex.DISCOVERY_GRAPH}> {{ "
                       f"<{searchindex.STATE}> <{searchindex.VERSION}> ?v }} }} ;"
