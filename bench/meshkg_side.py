@@ -129,6 +129,23 @@ def _changed_quads(man: Manifest) -> tuple[str, list]:
     return parsed.graph, quads
 
 
+def _as_loaded(store: OxigraphStore, man: Manifest) -> list:
+    """Write the changed product's file as the current `meshkg load` parses it (a store
+    built by older code holds other blank-node labels) and bring its entailments up to
+    date, untimed; return its quads."""
+    from kg import ntdiff
+    from kg.inference import delta
+    from kg.inference import infer as run_infer
+    parsed = parse_file(Path(man.changed_file))
+    before = store.dump(parsed.graph, "ntriples")
+    after = ntdiff.ntriples(parsed.quads)
+    if sorted(before.splitlines()) != sorted(after.splitlines()):
+        store.write_quads({parsed.graph: parsed.quads})
+        run_infer(store, changed=[parsed.graph],
+                  deltas={parsed.graph: delta(before, after)})
+    return parsed.quads
+
+
 def _p50_of(fn, runs: int) -> tuple[float, object]:
     fn()  # warm-up: shapes parsed and cached
     times, last = [], None
@@ -146,6 +163,7 @@ def validate_one(man: Manifest, runs: int = 5) -> dict:
     # concept hierarchies from it; without it they are walked as paths)
     store = _open(man, inferred=True)
     graph, quads = _changed_quads(man)
+    _as_loaded(store, man)
     extra = ox.Quad(ox.NamedNode(man.changed_product), ox.NamedNode(DCT + "subject"),
                     ox.NamedNode(man.extra_subject), ox.NamedNode(graph))
     timing.mark_setup()
@@ -178,7 +196,7 @@ def infer_one(man: Manifest, runs: int = 3) -> dict:
     from kg.inference import infer as run_infer
     store = _open(man, inferred=True)
     graph, quads = _changed_quads(man)
-    original = parse_file(Path(man.changed_file)).quads
+    original = _as_loaded(store, man)
     timing.mark_setup()
     times, report = [], None
     for i in range(runs * 2):
