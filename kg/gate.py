@@ -87,8 +87,9 @@ def changed_iris_text(old: bytes, new: bytes) -> set[str]:
     """changed_iris() for two N-Triples texts from pyoxigraph's serializer, line by line.
 
     Lines without blank nodes compare as text; when a line with a blank node changed,
-    the lines that mention one are parsed and compared with blank nodes masked. A re-loaded 45,000-triple file
-    diffs in a fraction of the time of comparing every triple as terms.
+    the lines that mention one are parsed and compared with blank nodes masked. A
+    re-loaded 45,000-triple file diffs in a fraction of the time of comparing every
+    triple as terms.
     """
     removed, added = ntdiff.changed_lines(old, new)
     out: set[str] = set()

@@ -211,12 +211,12 @@ FLUSH_QUADS = 500_000
 def _infer_sources(store: Store, sources: list[str]) -> dict[str, int]:
     """Re-derive the instance graphs of sources by reading, then write them in batches.
 
-    New instance graphs and replaced ones go in separate writes: a write of new graphs
-    only keeps the quads as they are (store.write_quads), so an entailment about a
-    source's blank node names that same node when the store keeps blank nodes. A
-    replaced graph is written by SPARQL, where a blank node is a new one, and a remote
-    store labels them anew on every request: such sources are re-derived by the SPARQL
-    update instead. A graph that already holds what was derived is left as it is.
+    New instance graphs and replaced ones go in separate writes: the embedded store keeps
+    the quads' blank nodes as they are (store.write_quads), so an entailment about a
+    source's blank node names that same node; a remote store labels them anew on every
+    request, and a replaced graph with blank nodes is re-derived by the SPARQL update
+    instead (on every store, as the tests compare). A graph that already holds what was
+    derived is left as it is.
     """
     rules = _rules(store)
     counts: dict[str, int] = {}

@@ -112,9 +112,8 @@ _BATCH = 400  # IRIs per VALUES block
 _WORDS_INLINE = 24  # a key starting more dictionary words is joined by its prefix instead
 _NOT_IN_IRI = frozenset('<>"{}|^`\\ \n\r\t')
 _BULK = 20_000  # new triples above which they are bulk-inserted rather than parsed
-#: above this many quads in the store, a first label build goes one graph at a time
+#: above this many quads in the store, a full label refresh goes one source at a time
 _STREAM_QUADS = 3_000_000
-_FLUSH = 500_000  # quads per write of such a build
 _HOW, _TEXT, _SOURCE = ox.NamedNode(HOW), ox.NamedNode(TEXT), ox.NamedNode(SOURCE)
 _WORD_P, _PREFIX_P = ox.NamedNode(WORD), ox.NamedNode(PREFIX)
 
@@ -198,11 +197,12 @@ def refresh(store: Store, changed: Iterable[str] | None = None) -> int:
     start = time.perf_counter()
     current = _current(store)
     if changed is None or not current:
-        if not current:  # missing, half there or of another shape: built anew
-            for g in GRAPHS:
-                if store.has_graph(g):
-                    store.drop(g)
-        n = _rebuild_discovery(store) + _sync_labels(store, None)
+        with _BUILDING:  # a search in this process waits rather than building it twice
+            if not current:  # missing, half there or of another shape: built anew
+                for g in GRAPHS:
+                    if store.has_graph(g):
+                        store.drop(g)
+            n = _rebuild_discovery(store) + _sync_labels(store, None)
         log.info("search index rebuilt: %d entries in %.2f s", n, time.perf_counter() - start)
         return n
     graphs = set(_sources(changed)) | _vanished(store)
@@ -400,7 +400,7 @@ def _label_graphs(store: Store, graphs: set[str] | None) -> list[str | None]:
             for name in (g, INFERRED_PREFIX + g)]
 
 
-def _sync_labels(store: Store, graphs: set[str] | None) -> int:
+def _sync_labels(store: Store, graphs: set[str] | None, *, state: bool = True) -> int:
     """Re-derive the label entries of some sources (None: all), writing only what differs.
 
     Entries are compared by id (a hash of all an entry says, computed by the store), and
@@ -408,12 +408,12 @@ def _sync_labels(store: Store, graphs: set[str] | None) -> int:
     keeps the others (a word without entries finds nothing). Return the entries added or
     removed.
     """
-    if graphs is None and sum(store.graphs().values()) > _STREAM_QUADS:
-        # everything, on a large store: built anew graph by graph (diffing every entry
-        # at once, as below, held them all in memory: 7.6 GB at 100,000 products)
-        if store.has_graph(LABELS_GRAPH):
-            store.drop(LABELS_GRAPH)
-        return _build_labels_by_graph(store)
+    if graphs is None or len(graphs) > 1:
+        counts = store.graphs()
+        size = sum(counts.values()) if graphs is None else sum(
+            counts.get(g, 0) + counts.get(INFERRED_PREFIX + g, 0) for g in graphs)
+        if size > _STREAM_QUADS:
+            return _sync_labels_by_source(store, graphs)
     scopes = _label_graphs(store, graphs)
     want: dict[str, str | None] = {}
     for scope in scopes:
@@ -443,8 +443,8 @@ def _sync_labels(store: Store, graphs: set[str] | None) -> int:
     if not store.has_graph(LABELS_GRAPH):
         # a first build: pyoxigraph's bulk insert, far faster than parsing INSERT DATA; the
         # state triple keeps the graph (and so the index) there when no label is indexed
-        add.append(ox.Triple(ox.NamedNode(LABELS_STATE), ox.NamedNode(BUILT),
-                             ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean)))))
+        if state:
+            add.append(_labels_state())
         store.write_quads({LABELS_GRAPH: [ox.Quad(t.subject, t.predicate, t.object, g)
                                           for t in add]})
     elif len(add) > _BULK and not gone:
@@ -461,39 +461,33 @@ def _sync_labels(store: Store, graphs: set[str] | None) -> int:
     return len(gone) + len(new)
 
 
-def _build_labels_by_graph(store: Store) -> int:
-    """A build of the label index over a large store: entries are read one graph
-    at a time and written in batches, the word dictionary and the state triple last (a
-    build stopped half-way has no state triple: it is not current, and is built anew).
-    Reading every entry at once held 400,000 entries of a 100,000-product mesh as
-    Python terms and passed 8 GB."""
-    g = ox.NamedNode(LABELS_GRAPH)
-    seen: set[str] = set()
-    found_words: set[str] = set()
-    pending: list[ox.Quad] = []
-    entries = 0
-    for scope in sorted(x for x in store.graph_names() if x not in GRAPHS):
-        for row in store.query(_label_query(scope, "?id ?source ?kind ?r ?how ?text")).rows:
-            if str(row["id"]) in seen:
-                continue  # a source and its inferred graph say the same
-            seen.add(str(row["id"]))
-            triples, found = _entry_triples(row)
-            if found:  # a literal without words finds nothing
-                entries += 1
-                found_words.update(found)
-                pending += [ox.Quad(t.subject, t.predicate, t.object, g) for t in triples]
-        if len(pending) >= _FLUSH:
-            store.write_quads({}, add=pending)
-            pending = []
-    pending += [ox.Quad(t.subject, t.predicate, t.object, g)
-                for t in _dictionary(found_words)]
-    pending.append(ox.Quad(ox.NamedNode(LABELS_STATE), ox.NamedNode(BUILT),
-                           ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean))), g))
-    store.write_quads({}, add=pending)
-    return entries
+def _labels_state() -> ox.Triple:
+    return ox.Triple(ox.NamedNode(LABELS_STATE), ox.NamedNode(BUILT),
+                     ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean))))
 
 
-_BUILDING = threading.Lock()
+def _sync_labels_by_source(store: Store, graphs: set[str] | None) -> int:
+    """The label entries of many large sources (None: all), one source (and its inferred
+    graph) at a time: diffing every entry at once held them all as Python terms (7.6 GB
+    for a first load of 100,000 products). An index that was there stays current
+    meanwhile (each source's entries are replaced as a change of that source replaces
+    them); a first build writes its state triple last, so one stopped half-way is not
+    current and is built anew."""
+    first = not store.has_graph(LABELS_GRAPH)
+    n = 0
+    if graphs is None:
+        graphs = {x for x in store.graph_names()
+                  if x not in GRAPHS and not x.startswith(INFERRED_PREFIX)} | _vanished(store)
+    for g in sorted(graphs):
+        n += _sync_labels(store, {g}, state=False)
+    if first:
+        state = _labels_state()
+        store.write_quads({}, add=[ox.Quad(state.subject, state.predicate, state.object,
+                                           ox.NamedNode(LABELS_GRAPH))])
+    return n
+
+
+_BUILDING = threading.RLock()  # held by ensure() and by a full refresh
 
 
 def _current(store: Store) -> bool:

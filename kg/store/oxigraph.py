@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import os
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -405,9 +406,11 @@ PENDING_FILE = "meshkg-pending-load.json"
 
 #: blank nodes cross a SPARQL update as literals of this datatype, turned back into the
 #: same blank node by _TERM in the WHERE clause (a blank node written in INSERT DATA is
-#: a new one, and DELETE DATA refuses them)
-_BLANK_DATATYPE = "urn:meshkg:datatype:blank-node"
-_TERM = "urn:meshkg:function:term"
+#: a new one, and DELETE DATA refuses them). Both IRIs are new in every process, so no
+#: data and no user's update can hold or call them.
+_SECRET = uuid.uuid4().hex
+_BLANK_DATATYPE = f"urn:meshkg:datatype:blank-node:{_SECRET}"
+_TERM = f"urn:meshkg:function:term:{_SECRET}"
 
 
 def _term(t):

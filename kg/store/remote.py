@@ -1138,7 +1138,8 @@ def _parse_xml(body: bytes) -> bool | tuple[list[str], list[dict[str, Term]]]:
             return bool(answer)
         names = [v.value for v in answer.variables]
         # the parser is lazy: a bad row raises while the rows are read
-        rows = [{n: to_rdflib(t) for n, t in zip(names, solution) if t is not None}
+        rows = [{n: to_rdflib(t) for n, t in zip(names, solution, strict=False)
+                 if t is not None}
                 for solution in answer]
     except (SyntaxError, ValueError) as exc:
         raise StoreError(f"the SPARQL server sent results that are not SPARQL XML: "

@@ -11,7 +11,7 @@ import pytest
 
 from kg import catalog, gate, searchindex
 from kg.inference import infer
-from kg.sources import load_files
+from kg.sources import DEMO_GRAPH_PREFIX, load_files
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "searchindex"
 EX = "https://example.org/idx/"
@@ -193,12 +193,27 @@ def _fresh_labels(store) -> list[bytes]:
 
 def test_a_large_store_builds_the_label_index_graph_by_graph_to_the_same_index(
         demo_store, monkeypatch):
-    """Above _STREAM_QUADS a full refresh reads and writes one graph at a time (memory at
-    100,000 products); the index it builds is the one built all at once."""
+    """Above _STREAM_QUADS a full refresh reads and writes one source at a time (memory at
+    100,000 products), the index current throughout; the index it builds, and a first
+    build so, are the ones built all at once."""
     whole = _fresh_labels(demo_store)
     monkeypatch.setattr(searchindex, "_STREAM_QUADS", 0)
-    monkeypatch.setattr(searchindex, "_FLUSH", 50)  # several writes
+    current = []
+    sync = searchindex._sync_labels
+
+    def watched(*args, **kw):  # the index stays current while a full refresh runs
+        current.append(searchindex._current(demo_store))
+        return sync(*args, **kw)
+    monkeypatch.setattr(searchindex, "_sync_labels", watched)
     searchindex.refresh(demo_store, None)  # a full refresh with the index there
+    assert len(current) > 3 and all(current)
+    assert sorted(demo_store.dump(searchindex.LABELS_GRAPH, "ntriples").splitlines()) == whole
+    sources = [g for g in demo_store.graph_names() if g.startswith(DEMO_GRAPH_PREFIX)]
+    assert len(sources) > 3
+    demo_store.update(f"DROP GRAPH <{searchindex.LABELS_GRAPH}> ; INSERT DATA {{ GRAPH "
+                      f"<{searchindex.LABELS_GRAPH}> {{ <{searchindex.LABELS_STATE}> "
+                      f"<{searchindex.BUILT}> true }} }}")
+    searchindex.refresh(demo_store, sources)  # many sources loaded at once: one by one
     assert sorted(demo_store.dump(searchindex.LABELS_GRAPH, "ntriples").splitlines()) == whole
     demo_store.drop(searchindex.LABELS_GRAPH)
     searchindex.refresh(demo_store, None)  # and a first build
