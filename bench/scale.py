@@ -38,22 +38,24 @@ from bench.virtuoso import Virtuoso
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "output"
-STEPS = ("load", "bulk-load", "migrate", "discovery", "page", "validate-one", "infer-one",
-         "validate")
+STEPS = ("load", "bulk-load", "migrate", "export-load", "discovery", "page", "validate-one",
+         "infer-one", "validate")
 BACKENDS = ("embedded", "virtuoso")
 #: ways of filling a store, each tried when the ones before it did not finish in this run
-LOADS = ("load", "bulk-load", "migrate")
+LOADS = ("load", "bulk-load", "migrate", "export-load")
 TITLES = {"load": "load (`meshkg load --no-validate`, with inference)",
           "bulk-load": "fallback load: the engine's bulk loader + `meshkg infer`",
           "migrate": "`meshkg migrate --to` the server, from the embedded store",
+          "export-load": "`meshkg export --format nquads` of the embedded store, read by "
+                         "Virtuoso's bulk loader",
           "discovery": "discovery query, p50",
           "page": "product page `GET /product`, p50",
           "validate-one": "validation of one changed product, p50",
           "infer-one": "inference after a one-product change, p50",
           "validate": "full validation"}
 #: repetitions per step (p50); load and full validation run once
-RUNS = {"load": 1, "bulk-load": 1, "migrate": 1, "discovery": 20, "page": 10, "validate-one": 3,
-        "infer-one": 3, "validate": 1}
+RUNS = {"load": 1, "bulk-load": 1, "migrate": 1, "export-load": 1, "discovery": 20, "page": 10,
+        "validate-one": 3, "infer-one": 3, "validate": 1}
 PACKAGES = ("pyoxigraph", "rdflib", "pyshacl", "pyshacl-turbo", "flask", "requests")
 
 
@@ -172,6 +174,7 @@ def _env(backend: str, n: int, server: Virtuoso | None, store_dir: Path, budget:
         env["MESHKG_GSP_URL"] = server.gsp_url
         env["MESHKG_BENCH_VIRTUOSO_SQL"] = str(server.sql_port)
         env["MESHKG_BENCH_EMBEDDED"] = str(store_dir)
+        env["MESHKG_BENCH_EXPORT_DIR"] = str(store_dir.parent / "export")
     else:
         env["MESHKG_STORE"] = str(store_dir)
     return env
@@ -191,7 +194,8 @@ def run_backend(n: int, backend: str, steps: list[str], args, results: dict) -> 
     if backend == "virtuoso":
         server = Virtuoso(args.virtuoso_dir / f"n{n}", sql_port=sql_port, http_port=http_port,
                           buffers=args.virtuoso_buffers, dirty=args.virtuoso_buffers * 3 // 4,
-                          data_dirs=(str((OUTPUT / f"n{n}" / "data").resolve()),))
+                          data_dirs=(str((OUTPUT / f"n{n}" / "data").resolve()),
+                                     str((OUTPUT / f"n{n}" / "export").resolve())))
         server.stop()
         server.start(fresh=not reuse)
     elif not reuse:
@@ -203,9 +207,10 @@ def run_backend(n: int, backend: str, steps: list[str], args, results: dict) -> 
             if step in LOADS and reuse:
                 print(f"  {n:>7,} {backend:<9} {step:<13} store reused", flush=True)
                 continue
-            if step == "migrate" and (server is None or not (store_dir / "CURRENT").is_file()):
+            if step in ("migrate", "export-load") and (
+                    server is None or not (store_dir / "CURRENT").is_file()):
                 continue  # copies the embedded store of the same N to the server
-            if step in ("bulk-load", "migrate"):
+            if step in ("bulk-load", "migrate", "export-load"):
                 if any(results.get(_key(n, backend, s), {}).get("status") == "ok"
                        and results[_key(n, backend, s)].get("at") == started
                        for s in LOADS[:LOADS.index(step)]):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
@@ -250,23 +252,30 @@ def export(ctx, fmt, graph, output):
         raise NotFound(f"no named graph <{graph}> in the store")
     if graph is None and fmt in ("turtle", "ntriples", "rdfxml"):
         raise UsageError(f"{fmt} holds one graph: give --graph, or use trig, nquads or jsonld")
-    write_output(store.dump(graph, fmt), output)
+    # streamed: the whole store is never held in memory (25M quads at 100,000 products)
+    write_output(lambda out: store.dump_to(out, graph, fmt), output)
 
 
-def write_output(data: bytes, output: str | None) -> None:
-    """Write bytes to a file atomically (via a .part file), or to standard output."""
+def write_output(data: bytes | Callable[[BinaryIO], None], output: str | None) -> None:
+    """Write bytes, or what a writer function writes, to a file atomically (via a .part
+    file that replaces the file only once complete), or to standard output."""
+    write = data if callable(data) else (lambda out: out.write(data))
     if output:
         from kg.errors import UsageError
         tmp = Path(output + ".part")
         try:
-            tmp.write_bytes(data)
+            with tmp.open("wb") as f:
+                write(f)
             tmp.replace(output)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
-        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        click.echo(f"wrote {Path(output).stat().st_size} bytes to {output}", err=True)
     else:
-        sys.stdout.buffer.write(data)
+        write(sys.stdout.buffer)
         sys.stdout.flush()
 
 

@@ -126,6 +126,15 @@ def test_export_one_graph_as_turtle_to_file(store, tmp_path):
     assert "Web orders" in out.read_text()
 
 
+def test_export_of_the_whole_store_to_a_file_is_the_dataset_stdout_gets(store, tmp_path):
+    out = tmp_path / "all.nq"
+    proc = meshkg(store, "export", "--format", "nquads", "-o", str(out), check=True)
+    assert f"bytes to {out}" in proc.stderr
+    printed = meshkg(store, "export", "--format", "nquads", check=True).stdout
+    assert sorted(out.read_text().splitlines()) == sorted(printed.splitlines())
+    assert GOOD.resolve().as_uri() in printed and not (tmp_path / "all.nq.part").exists()
+
+
 def test_export_unknown_graph_exits_2(store):
     assert meshkg(store, "export", "--graph", "urn:nothing").returncode == 2
 

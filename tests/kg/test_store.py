@@ -108,6 +108,26 @@ def test_dump_and_graphs_agree(store):
         store.dump(None, "turtle")
 
 
+@pytest.mark.parametrize("fmt", ["nquads", "trig", "jsonld"])
+def test_dump_to_a_file_writes_every_graph_as_dump_does(store, tmp_path, fmt):
+    """`meshkg export` streams the store graph by graph into a file: the same dataset."""
+    seed(store, 7, 3)
+    store.write_quads({}, add=[quad("urn:test:s0", ox.Literal("é \"quoted\"", language="fr"), G3)])
+    path = tmp_path / f"all.{fmt}"
+    with path.open("wb") as out:
+        store.dump_to(out, None, fmt)
+    info = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG,
+            "jsonld": ox.RdfFormat.JSON_LD}[fmt]
+    written = {str(q) for q in ox.parse(path.read_bytes(), format=info)}
+    expected = {str(q) for q in ox.parse(store.dump(None, "nquads"), format=ox.RdfFormat.N_QUADS)}
+    assert written == expected and len(written) == 11
+    with path.open("wb") as out:
+        store.dump_to(out, G1, "ntriples")
+    assert len(list(ox.parse(path.read_bytes(), format=ox.RdfFormat.N_TRIPLES))) == 7
+    with pytest.raises(UsageError), path.open("wb") as out:
+        store.dump_to(out, None, "turtle")
+
+
 @pytest.mark.parametrize("sparql", [
     "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
     "SELECT * WHERE { SERVICE SILENT <http://169.254.169.254/> { ?s ?p ?o } }",
