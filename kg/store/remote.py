@@ -702,8 +702,7 @@ class RemoteStore(Store):
         target = ox.NamedNode(graph)
         if self.gsp_url:
             for chunk in chunk_quads(quads, self.gsp_chunk):
-                body = ox.serialize([ox.Triple(q.subject, q.predicate, q.object)
-                                     for q in chunk], format=ox.RdfFormat.N_TRIPLES)
+                body = ox.serialize([q.triple for q in chunk], format=ox.RdfFormat.N_TRIPLES)
                 self._send("POST", self.gsp_url, params={"graph": graph}, data=body,
                            headers={"Content-Type": _NTRIPLES})
             return

@@ -189,15 +189,10 @@ class _Snapshot:
 
 
 def _fingerprint(path: Path) -> tuple:
-    """Describe the store directory; any committed write changes it (WAL, SST files)."""
-    out = []
-    with os.scandir(path) as it:
-        for e in it:
-            if e.name.startswith(("LOG", "LOCK")):
-                continue  # the info log and the lock change without any write
-            st = e.stat()
-            out.append((e.name, st.st_size, st.st_mtime_ns))
-    return tuple(sorted(out))
+    """Describe the store directory; any committed write changes it (WAL, SST files);
+    the info log, the lock and meshkg's kept graph texts change without one."""
+    from kg.store.oxigraph import files_fingerprint
+    return files_fingerprint(path)
 
 
 class Sandbox:
