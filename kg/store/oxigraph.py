@@ -588,36 +588,56 @@ _GRAPH_OPERAND = {"GRAPH", "WITH", "TO", "INTO", "MOVE", "COPY", "ADD", "DROP", 
 def may_write(sparql: str) -> set[str] | None:
     """The named graphs an update may change, or None when its text does not tell.
 
-    A named graph is written only where the update names it: after GRAPH, WITH, TO,
-    INTO or as the operand of MOVE, COPY, ADD, DROP, CLEAR, CREATE. When every such
-    name is a full IRI (or DEFAULT) the IRIs of the text cover them (a superset);
-    anything else there (a prefixed name, a variable, ALL, NAMED), a BASE, or an
-    escape anywhere (`\\u0061` in an IRI names another graph than its text) and any
-    graph may be written.
+    A named graph is written only where the update names it: after GRAPH (outside the
+    WHERE block of an INSERT/DELETE, which only reads), WITH, TO, INTO or as the
+    operand of MOVE, COPY, ADD, DROP, CLEAR, CREATE. When every such name is a full IRI
+    (or DEFAULT) those IRIs are the answer; anything else there (a prefixed name, a
+    variable, ALL, NAMED), a BASE, an escape anywhere (`\\u0061` in an IRI names
+    another graph than its text) or an IRI holding a quote (which the engine may read
+    as a comparison), and any graph may be written.
     """
     toks = list(tokens(sparql))
     iris: set[str] = set()
+    depth, read_only_at = 0, None  # brace depth; the depth a WHERE block opened at
+    where_next = False
     for i, (kind, tok, _) in enumerate(toks):
-        if kind == "iri":
-            iris.add(tok[1:-1])
-            continue
-        if kind == "other" and tok == "\\":
+        if kind == "iri" and "'" in tok:
             return None
+        if kind == "other":
+            if tok == "\\":
+                return None
+            if tok == "{":
+                if where_next and read_only_at is None:
+                    read_only_at = depth
+                where_next = False
+                depth += 1
+            elif tok == "}":
+                depth -= 1
+                if read_only_at is not None and depth == read_only_at:
+                    read_only_at = None
+            continue
         if kind != "word":
             continue
         up = tok.upper()
         if up in ("BASE", "ALL", "NAMED"):
             return None
-        if up in _GRAPH_OPERAND:
-            j = i + 1
-            while j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() in (
-                    "SILENT", "GRAPH"):
-                j += 1
-            if j >= len(toks):
-                return None
-            nxt_kind, nxt = toks[j][0], toks[j][1]
-            if not (nxt_kind == "iri" or (nxt_kind == "word" and nxt.upper() == "DEFAULT")):
-                return None
+        if up == "WHERE" and depth == 0:
+            # DELETE WHERE { … } deletes what its block matches: that block writes
+            where_next = i == 0 or toks[i - 1][1].upper() != "DELETE"
+            continue
+        if read_only_at is not None or up not in _GRAPH_OPERAND:
+            continue
+        j = i + 1
+        while j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() in (
+                "SILENT", "GRAPH"):
+            j += 1
+        if j >= len(toks):
+            return None
+        nxt_kind, nxt = toks[j][0], toks[j][1]
+        if nxt_kind == "iri":
+            iris.add(nxt[1:-1])
+        elif not (nxt_kind == "word" and nxt.upper() == "DEFAULT"):
+            return None
     return iris
 
 

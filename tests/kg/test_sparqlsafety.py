@@ -1,0 +1,96 @@
+"""SPARQL that would make meshkg open a socket is refused, however it is written.
+
+Each text below reaches a SERVICE or LOAD the engine would execute, hidden from a lexer
+that reads SPARQL more loosely than the engine (found in review); a real socket listens
+where they point, and nothing may connect to it.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from kg.errors import QueryRefused
+from kg.sparqlsafety import check_query, check_update
+
+
+@pytest.fixture
+def listener():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    srv.settimeout(0.2)
+    hits: list[bytes] = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            hits.append(conn.recv(200))
+            conn.close()
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    yield srv.getsockname()[1], hits
+    stop.set()
+    t.join(2)
+    srv.close()
+
+
+QUERIES = [
+    "SELECT * WHERE {{ ?s ?p ?o FILTER(?o<'>#') SERVICE <http://127.0.0.1:{port}/a> {{ }} }}",
+    "SELECT * WHERE {{ ?s ?p ?o # note\rSERVICE <http://127.0.0.1:{port}/b> {{ }} }}",
+    "SELECT * WHERE {{ ?s ?p <http://a\u00a0#> . SERVICE <http://127.0.0.1:{port}/c> {{ }} }}",
+    "PREFIX ex: <http://e/> SELECT * WHERE {{ [ ?p ex:o]SERVICE <http://127.0.0.1:{port}/d> "
+    "{{ }} }}",
+    "SELECT * WHERE {{ ?s ?p true.SERVICE <http://127.0.0.1:{port}/e> {{ }} }}",
+    'PREFIX t: <http://e/> SELECT * WHERE {{ ?s ?p t:o#"""\nSERVICE '
+    '<http://127.0.0.1:{port}/f> {{ }} }} #"""',
+]
+UPDATES = [
+    "INSERT DATA {{ <urn:a> <urn:b> <urn:c> }} ; # x\rLOAD <http://127.0.0.1:{port}/g>",
+    "DELETE WHERE {{ ?s ?p ?o FILTER(?o<'>#') }} ; LOAD <http://127.0.0.1:{port}/h>",
+]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_a_hidden_service_is_refused_and_nothing_connects(listener, text):
+    from kg.store.oxigraph import OxigraphStore
+    port, hits = listener
+    sparql = text.format(port=port)
+    with pytest.raises(QueryRefused):
+        check_query(sparql)
+    store = OxigraphStore()
+    with pytest.raises(QueryRefused):
+        store.query(sparql)
+    assert hits == []
+
+
+@pytest.mark.parametrize("text", UPDATES)
+def test_a_hidden_load_is_refused_and_nothing_connects(listener, text):
+    from kg.store.oxigraph import OxigraphStore
+    port, hits = listener
+    sparql = text.format(port=port)
+    with pytest.raises(QueryRefused):
+        check_update(sparql)
+    store = OxigraphStore()
+    with pytest.raises(QueryRefused):
+        store.update(sparql)
+    assert hits == [] and store.graphs() == {}
+
+
+@pytest.mark.parametrize("sparql", [
+    'SELECT * WHERE { ?s ?p ?o FILTER(?o < 5 && STR(?o) != "SERVICE <http://x/>") }',
+    "SELECT * WHERE { ?s <urn:a#SERVICE> ?o } # SERVICE <http://x/>",
+    "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a.b ex:c\\-d } ORDER BY ?s",
+    "SELECT ?é WHERE { ?é ?p 'LOAD <http://x/>' }",
+])
+def test_ordinary_queries_that_mention_the_words_still_run(sparql):
+    from kg.store.oxigraph import OxigraphStore
+    check_query(sparql)
+    assert OxigraphStore().query(sparql).rows == []
