@@ -446,7 +446,10 @@ class OxigraphStore(Store):
                 pass
         self._store = None  # the last reference: RocksDB closes here
         if self.path is not None and not self._read_only:
-            self._text.closed(files_fingerprint(self.path))
+            try:
+                self._text.closed(files_fingerprint(self.path))
+            except OSError as exc:  # no record: the next open trusts no kept text
+                log.warning("could not record the store's files at close: %s", exc)
 
     @property
     def raw(self) -> ox.Store:

@@ -164,6 +164,19 @@ def test_moving_a_concept_moves_its_products_to_the_new_ancestor(vocab_store, tm
     assert found.explanation == "about Leaf, a narrower concept of Beta"
 
 
+def test_a_product_moved_to_another_concept_leaves_the_old_one(vocab_store, tmp_path):
+    """Re-loading a product about another concept re-links it: it is no longer found
+    under the old concept or its ancestors, on every backend (on Virtuoso the stale
+    entries stayed: its MINUS of the index against the data removed nothing)."""
+    _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
+    assert _about(vocab_store, EX + "alpha") == {EX + "cafe-orders"}
+    _load(vocab_store, tmp_path, "product.ttl",
+          replace=("dct:subject ex:leaf", "dct:subject ex:beta"))
+    assert _about(vocab_store, EX + "leaf") == set()
+    assert _about(vocab_store, EX + "alpha") == set()
+    assert _about(vocab_store, EX + "beta") == {EX + "cafe-orders"}
+
+
 def test_dropping_a_graph_removes_its_entries(vocab_store, tmp_path):
     _, (concepts, product) = _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
     graph = product.resolve().as_uri()
