@@ -252,9 +252,14 @@ def _values(var: str, iris: Iterable[str]) -> str:
     return f"VALUES ?{var} {{ " + " ".join(_iri(i) for i in iris) + " }"
 
 
-def _batches(items: Iterable[str]) -> list[list[str]]:
-    items = sorted(items)
-    return [items[i:i + _BATCH] for i in range(0, len(items), _BATCH)]
+def _batches(items: Iterable[str], size: int = 0) -> list[list[str]]:
+    items, size = sorted(items), size or _BATCH
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+#: products per discovery diff: each has an entry per concept it is about and their
+#: ancestors, and a server cuts an answer at its row limit (5,000 in the test Virtuoso)
+_DIFF_BATCH = 50
 
 
 def _select(store: Store, name: str, hook: str, var: str, iris: Iterable[str]) -> list[dict]:
@@ -340,7 +345,7 @@ def _discovery_diff(store: Store, products: set[str]) -> tuple[set[tuple], set[t
             "{ ?product ?p ?o } }")
     should = f"{head}SELECT{select}"
     remove, add = set(), set()
-    for values in (_values("product", batch) for batch in _batches(products)):
+    for values in (_values("product", batch) for batch in _batches(products, _DIFF_BATCH)):
         have, want = ({(r["product"], r["p"], r["o"])
                        for r in store.query(q.replace("#PRODUCTS#", values)).rows}
                       for q in (held, should))

@@ -16,7 +16,8 @@ from kg.errors import QueryRefused
 # comment ends at CR or LF; names are PN_PREFIX / PN_LOCAL, bare words hold no dot), so
 # that text the engine executes is never read here as part of a comment, a string or an
 # IRI. One reading stays ambiguous: `<` starts an IRI or is less-than (`FILTER(?o<'>#')`
-# is a comparison with a string to the engine); see _hidden.
+# is a comparison with a string to the engine); see _ambiguous. Keywords are matched
+# without a word boundary by the engine; see keyword_in.
 _LOCAL = r"(?:[\w\-:%]|\\.|\.(?=[\w\-:%\\]))*"
 _REST = r"""
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
@@ -28,11 +29,8 @@ _REST = r"""
 _TOKEN = re.compile(r"""
     (?P<ws>[\ \t\r\n]+)
   | (?P<comment>\#[^\r\n]*)
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)""" + _REST, re.VERBOSE | re.DOTALL)
-# the same without IRIs: every `<` read as less-than
-_TOKEN_LT = re.compile(r"""
-    (?P<ws>[\ \t\r\n]+)
-  | (?P<comment>\#[^\r\n]*)""" + _REST, re.VERBOSE | re.DOTALL)
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)"""
+    + _REST, re.VERBOSE | re.DOTALL)
 
 
 def tokens(text: str) -> Iterator[tuple[str, str, int]]:
@@ -48,18 +46,26 @@ def _lex(pattern: re.Pattern, text: str) -> Iterator[tuple[str, str, int]]:
         yield kind, m.group(), m.start()
 
 
-def _hidden(text: str, words: tuple[str, ...]) -> tuple[str, int] | None:
-    """A keyword the engine could see if an IRI holding a quote is in fact a `<`.
+def keyword_in(word: str, keyword: str) -> bool:
+    """Tell whether the engine may read `keyword` inside a word token.
 
-    Read with every `<` as less-than, such a text may show a keyword its IRI reading
-    hides (`FILTER(?o<'>#') SERVICE …`); then it is refused. Texts without such an
-    IRI (nearly all) are read once."""
+    The engine matches keywords as fixed strings, with no word boundary after them, so
+    `SERVICESILENT<…>`, `SERVICEp:x` and `trueSERVICE<…>` (or `1e5SERVICE`, lexed here
+    as `1` and `e5SERVICE`) all hold a SERVICE it executes; only the part of a word
+    before its first colon can hold one (after it comes a local name)."""
+    return keyword in word.split(":", 1)[0].upper()
+
+
+def _ambiguous(text: str) -> tuple[str, int] | None:
+    """SERVICE or LOAD anywhere in a text whose IRI holds a quote.
+
+    `<` starts an IRI or is less-than, and the engine may read each one either way
+    (`FILTER(1<'>#') <http://x/#> … SERVICE …` hides SERVICE from any one reading):
+    such a text is refused if the words appear anywhere in it, even in a string."""
     if not any(kind == "iri" and "'" in tok for kind, tok, _ in tokens(text)):
         return None
-    for kind, tok, pos in _lex(_TOKEN_LT, text):
-        if kind == "word" and tok.upper() in words:
-            return tok.upper(), pos
-    return None
+    m = re.search(r"SERVICE|LOAD", text, re.IGNORECASE)
+    return (m.group().upper(), m.start()) if m else None
 
 
 def _line_col(text: str, offset: int) -> str:
@@ -77,11 +83,11 @@ def check_query(text: str, *, known_graphs: Callable[[], set[str]] | None = None
         if kind != "word":
             continue
         up = tok.upper()
-        if up == "SERVICE":
+        if keyword_in(tok, "SERVICE"):
             raise QueryRefused(
                 f"SERVICE is not allowed ({_line_col(text, pos)}): meshkg never calls "
                 "other endpoints")
-        if up == "LOAD":
+        if keyword_in(tok, "LOAD"):
             raise QueryRefused(f"LOAD is not allowed ({_line_col(text, pos)})")
         if up in ("FROM", "USING"):
             j = i + 1
@@ -101,14 +107,14 @@ def check_update(text: str) -> None:
     """Raise QueryRefused for LOAD or SERVICE inside an update."""
     _refuse_hidden(text)
     for kind, tok, pos in tokens(text):
-        if kind == "word" and tok.upper() in ("LOAD", "SERVICE"):
-            raise QueryRefused(
-                f"{tok.upper()} is not allowed in updates ({_line_col(text, pos)})")
+        for word in ("LOAD", "SERVICE"):
+            if kind == "word" and keyword_in(tok, word):
+                raise QueryRefused(f"{word} is not allowed in updates ({_line_col(text, pos)})")
 
 
 def _refuse_hidden(text: str) -> None:
-    hidden = _hidden(text, ("SERVICE", "LOAD"))
+    hidden = _ambiguous(text)
     if hidden:
         raise QueryRefused(
-            f"{hidden[0]} ({_line_col(text, hidden[1])}) would be read by the engine if "
-            "an IRI holding a quote is a comparison: write the quote in the IRI as %27")
+            f"{hidden[0]} ({_line_col(text, hidden[1])}) may be read by the engine: an IRI "
+            "holding a quote can also be read as a comparison; write the quote as %27")

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import re
 import uuid
 import zlib
 from collections.abc import Iterable, Mapping
@@ -588,6 +589,18 @@ _GRAPH_OPERAND = {"GRAPH", "WITH", "TO", "INTO", "MOVE", "COPY", "ADD", "DROP", 
                   "CREATE"}
 
 
+_KEYWORDS = (*_GRAPH_OPERAND, "WHERE", "DELETE", "INSERT", "SILENT", "DEFAULT", "BASE",
+             "ALL", "NAMED")
+
+
+def _glued(word: str) -> bool:
+    """Tell whether the engine may read a keyword glued to more letters in a word
+    (`MOVESILENT`, `GRAPHp:g`, `trueGRAPH`: it matches keywords with no word boundary)."""
+    pre = word.split(":", 1)[0].upper()
+    head = re.sub(r"^(?:TRUE|FALSE|E\d+)", "", pre)
+    return pre not in _KEYWORDS and any(k in head for k in _KEYWORDS)
+
+
 def may_write(sparql: str) -> set[str] | None:
     """The named graphs an update may change, or None when its text does not tell.
 
@@ -604,7 +617,9 @@ def may_write(sparql: str) -> set[str] | None:
     depth, read_only_at = 0, None  # brace depth; the depth a WHERE block opened at
     where_next = False
     for i, (kind, tok, _) in enumerate(toks):
-        if kind == "iri" and "'" in tok:
+        if kind == "iri" and ("'" in tok or "\\" in tok):
+            return None
+        if kind == "word" and _glued(tok):
             return None
         if kind == "other":
             if tok == "\\":

@@ -51,10 +51,22 @@ QUERIES = [
     "SELECT * WHERE {{ ?s ?p true.SERVICE <http://127.0.0.1:{port}/e> {{ }} }}",
     'PREFIX t: <http://e/> SELECT * WHERE {{ ?s ?p t:o#"""\nSERVICE '
     '<http://127.0.0.1:{port}/f> {{ }} }} #"""',
+    # the engine matches keywords with no word boundary after them
+    "SELECT * WHERE {{ SERVICESILENT<http://127.0.0.1:{port}/g> {{ }} }}",
+    "PREFIX p: <http://127.0.0.1:{port}/> SELECT * WHERE {{ SERVICEp:x {{ }} }}",
+    "SELECT * WHERE {{ ?s ?p trueSERVICE<http://127.0.0.1:{port}/h> {{ }} }}",
+    "SELECT * WHERE {{ ?s ?p 1e5SERVICE<http://127.0.0.1:{port}/i> {{ }} }}",
+    # an escape inside an IRI, and a quote that makes one `<` a comparison and not another
+    r"SELECT * WHERE {{ <http://x/\u0041#> ?p ?o . SERVICE <http://127.0.0.1:{port}/j> {{ }} }}",
+    "SELECT * WHERE {{ FILTER(true||1<'>#') <http://x/#> ?p ?o . "
+    "SERVICE <http://127.0.0.1:{port}/k> {{ }} }}",
 ]
 UPDATES = [
     "INSERT DATA {{ <urn:a> <urn:b> <urn:c> }} ; # x\rLOAD <http://127.0.0.1:{port}/g>",
     "DELETE WHERE {{ ?s ?p ?o FILTER(?o<'>#') }} ; LOAD <http://127.0.0.1:{port}/h>",
+    "LOADSILENT<http://127.0.0.1:{port}/i>",
+    "PREFIX p: <http://127.0.0.1:{port}/> LOADp:x",
+    r"INSERT DATA {{ <http://x/\u0041#> <http://x/p> 1 }} ; LOAD <http://127.0.0.1:{port}/j>",
 ]
 
 
@@ -89,6 +101,8 @@ def test_a_hidden_load_is_refused_and_nothing_connects(listener, text):
     "SELECT * WHERE { ?s <urn:a#SERVICE> ?o } # SERVICE <http://x/>",
     "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a.b ex:c\\-d } ORDER BY ?s",
     "SELECT ?é WHERE { ?é ?p 'LOAD <http://x/>' }",
+    "SELECT * WHERE { <http://x/o'brien> ?p ?o FILTER(?o < 5) }",
+    "PREFIX ex: <http://e/> SELECT ?service WHERE { ?service ex:SERVICE_LEVEL ?o }",
 ])
 def test_ordinary_queries_that_mention_the_words_still_run(sparql):
     from kg.store.oxigraph import OxigraphStore
