@@ -251,8 +251,9 @@ def apply_update(store: Store, sparql: str, *, validate: bool = True,
     at that (OverBudget, nothing written).
     """
     from kg import scratchupdate
-    from kg.sparqlsafety import check_update
+    from kg.sparqlsafety import check_update, check_user_text
     check_update(sparql)
+    check_user_text(sparql, update=True)  # a user's update: read by a second parser too
     before: dict[str, bytes] = {g: store.dump(g, "ntriples") for g in asserted_graphs(store)}
     named = {g: text for g, text in before.items() if g != UPDATE_DEFAULT_GRAPH}
     after, default = scratchupdate.run(named, before.get(UPDATE_DEFAULT_GRAPH, b""), sparql,

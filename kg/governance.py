@@ -276,7 +276,7 @@ def _holds_shapes(quads) -> bool:
 
 def check_shapes(rule_files: Iterable[Path] = ()) -> Graph:
     """Return meshkg's shapes, the built-in rules and the steward's rule files as one graph."""
-    from kg.sparqlsafety import check_query
+    from kg.sparqlsafety import check_query, check_user_text
     from kg.validation import load_shapes
     files = [Path(f) for f in rule_files]
     for f in files:
@@ -291,6 +291,7 @@ def check_shapes(rule_files: Iterable[Path] = ()) -> Graph:
     # kg.validation checks sh:select and sh:ask; SHACL-AF rules carry sh:construct.
     for q in shapes.objects(None, SH.construct):
         check_query(str(q), known_graphs=set)
+        check_user_text(str(q))
     return shapes
 
 

@@ -18,7 +18,7 @@ from kg.errors import QueryRefused
 # IRI. One reading stays ambiguous: `<` starts an IRI or is less-than (`FILTER(?o<'>#')`
 # is a comparison with a string to the engine); see _ambiguous. Keywords are matched
 # without a word boundary by the engine; see keyword_in.
-_LOCAL = r"(?:[\w\-:%]|\\.|\.(?=[\w\-:%\\]))*"
+_LOCAL = r"(?:(?:[\w:%]|\\.)(?:[\w\-:%]|\\.)*(?:\.+(?:[\w\-:%]|\\.)+)?)?"
 _REST = r"""
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
@@ -118,3 +118,55 @@ def _refuse_hidden(text: str) -> None:
         raise QueryRefused(
             f"{hidden[0]} ({_line_col(text, hidden[1])}) may be read by the engine: an IRI "
             "holding a quote can also be read as a comparison; write the quote as %27")
+
+
+_MENTION = re.compile(r"service|load", re.IGNORECASE)
+#: longer texts that mention SERVICE or LOAD are refused rather than parsed twice
+GRAMMAR_MAX = 100_000
+
+
+def check_user_text(text: str, *, update: bool = False) -> None:
+    """A second, grammar-based look at SPARQL written by users (the HTTP endpoint, user
+    updates, steward rules), on top of check_query / check_update.
+
+    Three reviews each found texts the token rules above read differently from the
+    engine and let through with a SERVICE or LOAD the engine then ran. A text that
+    mentions either word anywhere is therefore also parsed by rdflib's SPARQL grammar
+    (a full parser, not a lexer), and refused if that parse holds a SERVICE or LOAD, or
+    if it fails (nothing could confirm the text calls no other server). Texts that do
+    not mention the words, nearly all, are not parsed again.
+    """
+    m = _MENTION.search(text)
+    if m is None:
+        return
+    word = m.group().upper()
+    if len(text) > GRAMMAR_MAX:
+        raise QueryRefused(f"a text of more than {GRAMMAR_MAX:,} characters that mentions "
+                           f"{word} ({_line_col(text, m.start())}) is not accepted")
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    try:
+        tree = (parseUpdate if update else parseQuery)(text)
+    except Exception as exc:
+        raise QueryRefused(
+            f"the text mentions {word} ({_line_col(text, m.start())}) and a second SPARQL "
+            f"parser could not read it to confirm it calls no other server: {exc}") from exc
+    found = _find(tree, {"ServiceGraphPattern": "SERVICE", "Load": "LOAD"})
+    if found:
+        raise QueryRefused(f"{found} is not allowed: meshkg never calls other servers or "
+                           "reads files")
+
+
+def _find(tree, names: dict[str, str]) -> str | None:
+    """The keyword of the first parse-tree node named in `names`, walking without
+    recursion (a deeply nested query must not exhaust the stack)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        name = getattr(node, "name", None)
+        if isinstance(name, str) and name in names:
+            return names[name]
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+            stack.extend(list(node))
+    return None

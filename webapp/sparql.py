@@ -33,7 +33,7 @@ from kg.inference import infer
 from kg.loading import parse_bytes
 from kg.namespaces import PREFIXES, sparql_prefixes
 from kg.results import serialize_result
-from kg.sparqlsafety import check_query, check_update, tokens
+from kg.sparqlsafety import check_query, check_update, check_user_text, tokens
 from kg.store.oxigraph import STAGING_PREFIX
 from webapp import get_settings, get_store
 from webapp.auth import require_steward
@@ -269,6 +269,7 @@ def run_query(op: Operation):
     store = get_store()
     # refuse SERVICE/LOAD/remote FROM on the client's own text, so positions are theirs
     check_query(op.text, known_graphs=lambda: set(store.graphs()))
+    check_user_text(op.text)
     try:
         # relative IRIs resolve against base_iri (the Protocol lets the service pick the
         # base); error positions are shifted back past this one line
@@ -382,6 +383,7 @@ def apply_update(text: str) -> None:
     """Run a SPARQL Update through the SHACL gate, relative IRIs against base_iri."""
     settings = get_settings()
     check_update(text)
+    check_user_text(text, update=True)
     try:
         gate.apply_update(get_store(), f"BASE <{settings.base_iri}>\n{text}",
                           timeout=settings.update_timeout,

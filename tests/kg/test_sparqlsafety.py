@@ -60,6 +60,9 @@ QUERIES = [
     r"SELECT * WHERE {{ <http://x/\u0041#> ?p ?o . SERVICE <http://127.0.0.1:{port}/j> {{ }} }}",
     "SELECT * WHERE {{ FILTER(true||1<'>#') <http://x/#> ?p ?o . "
     "SERVICE <http://127.0.0.1:{port}/k> {{ }} }}",
+    # a local name holds one run of dots and does not start with one
+    "PREFIX p: <urn:x:> SELECT * WHERE {{ ?s ?p p:a.b.SERVICE<http://127.0.0.1:{port}/l>{{}} }}",
+    "PREFIX p: <urn:x:> SELECT * WHERE {{ ?s ?p p:.SERVICE<http://127.0.0.1:{port}/m>{{}} }}",
 ]
 UPDATES = [
     "INSERT DATA {{ <urn:a> <urn:b> <urn:c> }} ; # x\rLOAD <http://127.0.0.1:{port}/g>",

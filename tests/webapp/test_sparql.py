@@ -326,6 +326,28 @@ def test_federation_and_remote_from_are_refused(server, listener, template):
     _assert_no_connection(listener)
 
 
+@pytest.mark.parametrize("template", [
+    # `<` as less-than with `#` hiding the `>` the token rules took as an IRI's end
+    "PREFIX : <{url}>\nSELECT * WHERE {{ FILTER(1<2)SERVICE:#>\n{{ }} }}",
+    "PREFIX p: <urn:x:>\nSELECT * WHERE {{ ?s ?p p:a.b.SERVICE<{url}>{{ }} }}",
+    "PREFIX p: <urn:x:>\nSELECT * WHERE {{ ?s ?p p:.SERVICE<{url}>{{ }} }}",
+    "SELECT * WHERE {{ SERVICESILENT<{url}> {{ }} }}",
+])
+def test_a_service_hidden_from_the_token_rules_is_refused_anonymously(server, listener,
+                                                                      template):
+    """Texts found by review that the token rules alone let through: the endpoint reads
+    what mentions SERVICE with a second, grammar-based parser too."""
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    r = _get(server, template.format(url=url))
+    assert r.status_code == 400 and "SERVICE" in r.json()["error"]
+    _assert_no_connection(listener)
+
+
+def test_a_query_that_mentions_service_in_a_string_still_runs(server):
+    r = _get(server, 'SELECT ?s WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?o), "customer service")) }')
+    assert r.status_code == 200
+
+
 def test_refusal_names_the_line_the_client_sent(server, listener):
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
     r = _get(server, f"SELECT *\nWHERE {{\n  SERVICE <{url}> {{ ?s ?p ?o }} }}")
