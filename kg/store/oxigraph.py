@@ -440,7 +440,7 @@ class OxigraphStore(Store):
     def close(self) -> None:
         if self._store is None:
             return
-        if self.path is not None:
+        if self.path is not None and not self._read_only:  # a read-only store cannot flush
             try:
                 self._store.flush()
             except OSError:

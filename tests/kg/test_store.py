@@ -405,3 +405,20 @@ def test_a_large_graph_with_typed_values_reads_back_and_reloads_as_the_store_kee
         assert not gate.check(store, replace={BIG: quads}, add=[], drop=[]).checked
     finally:
         store.close()
+
+
+def test_a_store_opened_read_only_beside_its_writer_reads_and_closes(tmp_path):
+    """A read-only view of the store sees what was written and closes cleanly (closing
+    one raised: it tried to flush); it keeps no graph texts of its own."""
+    from kg.store.oxigraph import OxigraphStore
+    writer = OxigraphStore(tmp_path / "store")
+    writer.write_quads({BIG: _big_quads()})
+    writer.close()
+    reader = OxigraphStore(tmp_path / "store", read_only=True)
+    assert len(_lines(reader.dump(BIG, "ntriples"))) == len(_big_quads())
+    reader.close()
+    again = OxigraphStore(tmp_path / "store")  # the writer's next run finds it as it was
+    try:
+        assert _lines(again.dump(BIG, "ntriples")) == _lines(ntriples_of(_big_quads()))
+    finally:
+        again.close()
