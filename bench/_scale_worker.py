@@ -289,7 +289,10 @@ def main(argv: list[str]) -> int:
     import kg
     man = Manifest.load(Path(manifest))
     out = STEPS[step](man, int(runs))
-    out["kg"] = str(Path(kg.__file__).parent)
+    # which checkout's kg ran, relative to this repository (results carry no machine paths)
+    here, used = Path(__file__).resolve().parents[1], Path(kg.__file__).resolve().parent
+    out["kg"] = (str(used.relative_to(here)) if used.is_relative_to(here)
+                 else f"another checkout ({used.parent.name}/kg)")
     _emit(RESULT, out)
     return 0
 
