@@ -330,25 +330,17 @@ def drop(ctx, graph):
     from kg import gate
     from kg.errors import NotFound
     from kg.inference import infer as run
+    from kg.namespaces import is_managed_graph
     store = open_from(ctx)
     if not store.has_graph(graph):
         raise NotFound(f"no named graph <{graph}> in the store")
-    if _managed(graph):
+    if is_managed_graph(graph):
         from kg.errors import UsageError
         raise UsageError(f"<{graph}> is kept by meshkg itself (provenance, vocabularies, "
                          "entailments or findings); drop the sources that brought data instead")
     gate.write(store, drop=[graph])
     run(store, changed=[graph])
     click.echo(f"dropped <{graph}>")
-
-
-def _managed(graph: str) -> bool:
-    """Tell whether a graph is meshkg's own bookkeeping rather than a source's data."""
-    from kg.namespaces import GRAPH_PREFIX
-    if not graph.startswith(GRAPH_PREFIX):
-        return False
-    rest = graph[len(GRAPH_PREFIX):]
-    return not rest.startswith(("curated:", "import:", "default"))
 
 
 def _register_extensions() -> None:

@@ -21,6 +21,18 @@ VOCAB_GRAPH_PREFIX = GRAPH_PREFIX + "vocab:"
 INFERRED_PREFIX = GRAPH_PREFIX + "inferred:"
 SCHEMA_INFERRED_GRAPH = INFERRED_PREFIX + "schema"
 META_GRAPH = GRAPH_PREFIX + "meta"
+#: the parts of meshkg's namespace that hold users' data: steward edits, imports and
+#: the default graph of SPARQL Update; every other `urn:meshkg:graph:` graph is meshkg's
+#: own bookkeeping (history, meta, findings, entailments, index, vocabularies, ontology)
+USER_GRAPH_PARTS = ("curated:", "import:", "default")
+
+
+def is_managed_graph(graph: str) -> bool:
+    """Tell whether a graph is written by meshkg itself only, never by a user's write."""
+    if not graph.startswith(GRAPH_PREFIX):
+        return False
+    return not graph[len(GRAPH_PREFIX):].startswith(USER_GRAPH_PARTS)
+
 
 PREFIXES: dict[str, str] = {
     "rdf": str(RDF),
