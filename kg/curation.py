@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 
 from kg import gate
-from kg.errors import Conflict, NotFound, UsageError
+from kg.errors import Conflict, InvalidInput, NotFound, UsageError, VersionConflict
 from kg.namespaces import (
     DCAT,
     DCTERMS,
@@ -74,21 +74,6 @@ OWNING = {_n(p) for p in (DPROD.outputPort, DCAT.servesDataset, DCAT.distributio
                           DCTERMS.temporal, DCAT.contactPoint)}
 
 
-class InvalidInput(UsageError):
-    """Form input that cannot become RDF; `errors` maps form fields to messages."""
-
-    def __init__(self, errors: Mapping[str, list[str]]):
-        self.errors = {k: list(v) for k, v in errors.items()}
-        first = "; ".join(f"{k}: {m}" for k, ms in self.errors.items() for m in ms)
-        super().__init__(f"the form has errors, nothing was written ({first})")
-
-
-class VersionConflict(Conflict):
-    """A save based on a stale version; carries the current description."""
-
-    def __init__(self, message: str, *, current: Description):
-        super().__init__(message)
-        self.current = current
 
 
 # -- descriptions -------------------------------------------------------------------

@@ -69,21 +69,22 @@ class QueryRefused(MeshError):
 
 
 class QueryTimeout(MeshError):
-    """A query stopped at its time budget."""
+    """A query or update stopped at its time budget (the message names the budget)."""
 
+    exit_code = 3
     http_status = 503
 
 
 class OverBudget(MeshError):
-    """An update stopped because it needed more memory than its budget."""
+    """An evaluation stopped because it needed more memory than its budget."""
 
+    exit_code = 3
     http_status = 503
 
 
 class ResultTooLarge(MeshError):
-    """A result that went over the row cap."""
-
-    http_status = 503
+    """A result over the row cap: the request must change (a LIMIT, or partial=true),
+    so 400 and not 503, which tells a client to send the same request again."""
 
 
 class ShapeViolation(MeshError):
@@ -97,10 +98,27 @@ class ShapeViolation(MeshError):
         self.report = report
 
 
+class InvalidInput(UsageError):
+    """Form input that cannot become RDF; `errors` maps form fields to messages."""
+
+    def __init__(self, errors):
+        self.errors = {k: list(v) for k, v in errors.items()}
+        first = "; ".join(f"{k}: {m}" for k, ms in self.errors.items() for m in ms)
+        super().__init__(f"the form has errors, nothing was written ({first})")
+
+
 class Conflict(MeshError):
     """A write based on a stale version of a resource."""
 
     http_status = 409
+
+
+class VersionConflict(Conflict):
+    """A save based on a stale version; `current` is the resource as it is now."""
+
+    def __init__(self, message: str, *, current=None):
+        super().__init__(message)
+        self.current = current
 
 
 class Unauthorized(MeshError):
@@ -115,9 +133,19 @@ class Forbidden(MeshError):
     http_status = 403
 
 
+class CsrfError(Forbidden):
+    """A cookie-authenticated state change without a valid CSRF token, or cross-origin."""
+
+
+class ManagedGraph(Forbidden):
+    """A write to one of meshkg's own graphs (history, meta, findings, entailments, index,
+    vocabularies): only meshkg writes them, whoever asks."""
+
+
 class StoreLocked(MeshError):
     """The on-disk store is opened by another process."""
 
+    exit_code = 3
     http_status = 503
 
 

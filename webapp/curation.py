@@ -24,7 +24,16 @@ from flask import (
 )
 
 from kg import accounts, curation
-from kg.errors import Conflict, Forbidden, ShapeViolation, Unauthorized, UsageError
+from kg.errors import (
+    Conflict,
+    CsrfError,
+    Forbidden,
+    InvalidInput,
+    ShapeViolation,
+    Unauthorized,
+    UsageError,
+    VersionConflict,
+)
 from kg.namespaces import DEMO, MESH
 from webapp import get_settings, get_store
 from webapp.auth import bearer_token, token_matches
@@ -36,10 +45,6 @@ bp = Blueprint("curation", __name__)
 def _cookie_policy(state) -> None:
     state.app.config["SESSION_COOKIE_HTTPONLY"] = True
     state.app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-
-
-class CsrfError(UsageError):
-    """A form post without a valid CSRF token or from another origin."""
 
 
 # -- who is asking ------------------------------------------------------------------
@@ -302,9 +307,9 @@ def save(kind: str):
                                version=version or desc.version, create=new)
     except ValueError as exc:
         return again(400, errors={"iri": [str(exc)]})
-    except curation.InvalidInput as exc:
+    except InvalidInput as exc:
         return again(400, errors=exc.errors)
-    except curation.VersionConflict as exc:
+    except VersionConflict as exc:
         return _conflict(kind, values, exc)
     except ShapeViolation as exc:
         nodes = {q.subject.value for q in _would_be(triples)}
@@ -326,12 +331,12 @@ def _suggest_iri(kind: str, values: dict) -> str:
     label = values.get("label") or next(
         (r.get("pref") for r in values.get("labels", []) if r.get("pref")), "")
     if not label:
-        raise curation.InvalidInput({"iri": ["give an IRI (or a label to derive one from)"]})
+        raise InvalidInput({"iri": ["give an IRI (or a label to derive one from)"]})
     base = getattr(get_settings(), "base_iri", str(DEMO))
     return f"{base}{kind}/{curation._slug(label)}"
 
 
-def _conflict(kind: str, values: dict, exc: curation.VersionConflict):
+def _conflict(kind: str, values: dict, exc: VersionConflict):
     store = get_store()
     current = exc.current
     rels = [p for p, _ in curation.relation_properties(store)]

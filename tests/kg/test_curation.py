@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg import curation
-from kg.errors import Conflict, ShapeViolation
+from kg.errors import Conflict, InvalidInput, ShapeViolation, VersionConflict
 from kg.loading import parse_bytes
 
 GRAPH = "urn:test:curation"
@@ -86,7 +86,7 @@ def test_change_is_recorded_as_prov_activity_with_exact_quads(store):
 
 
 def test_comment_is_required(store):
-    with pytest.raises(curation.InvalidInput) as exc:
+    with pytest.raises(InvalidInput) as exc:
         _edit(store, SALE, lambda v: None, comment="  ")
     assert "comment" in exc.value.errors
 
@@ -118,7 +118,7 @@ def test_refused_save_leaves_store_and_history_unchanged(store):
 def test_stale_version_is_a_conflict_and_writes_nothing(store):
     old = curation.describe(store, SALE).version
     _edit(store, SALE, lambda v: v["labels"][0].update(definition="First."))
-    with pytest.raises(curation.VersionConflict) as exc:
+    with pytest.raises(VersionConflict) as exc:
         _edit(store, SALE, lambda v: v["labels"][0].update(definition="Second."), version=old)
     assert exc.value.http_status == 409
     assert _definition(store) == ["First."]
@@ -139,7 +139,7 @@ def test_two_threads_saving_the_same_version_one_wins_nothing_lost(store):
         try:
             outcome[name] = curation.save(store, SALE, triples, steward=name, comment="race",
                                           version=desc.version, infer=False)
-        except curation.VersionConflict as exc:
+        except VersionConflict as exc:
             outcome[name] = exc
 
     threads = [threading.Thread(target=edit, args=(n,)) for n in ("ann", "ben")]
@@ -148,7 +148,7 @@ def test_two_threads_saving_the_same_version_one_wins_nothing_lost(store):
     for t in threads:
         t.join(60)
     wins = [n for n, o in outcome.items() if isinstance(o, curation.Change)]
-    losses = [n for n, o in outcome.items() if isinstance(o, curation.VersionConflict)]
+    losses = [n for n, o in outcome.items() if isinstance(o, VersionConflict)]
     assert len(wins) == 1 and len(losses) == 1
     assert _definition(store) == [f"By {wins[0]}."]
     assert [c.steward for c in curation.history(store, SALE)] == wins
@@ -157,7 +157,7 @@ def test_two_threads_saving_the_same_version_one_wins_nothing_lost(store):
 def test_typed_relationship_and_unknown_relation(store):
     _edit(store, SALE, lambda v: v["relations"].append({"p": EX + "places", "o": EX + "order"}))
     assert store.ask(f"ASK {{ <{SALE}> <{EX}places> <{EX}order> }}")
-    with pytest.raises(curation.InvalidInput) as exc:
+    with pytest.raises(InvalidInput) as exc:
         _edit(store, SALE, lambda v: v["relations"].append({"p": EX + "nope", "o": EX + "order"}))
     assert "relations" in exc.value.errors
 
@@ -228,7 +228,7 @@ def test_personal_data_without_purpose_policy_is_refused(product_store):
 def test_unknown_odrl_operator_is_refused_before_writing(product_store):
     rules = [{"kind": "permission", "action": "use", "operator": "sortOf",
               "purpose": "dpv:CustomerManagement"}]
-    with pytest.raises(curation.InvalidInput) as exc:
+    with pytest.raises(InvalidInput) as exc:
         _save_product(product_store, {**PRODUCT_VALUES, "rules": rules}, create=True)
     assert "sortOf" in exc.value.errors["rules"][0]
 
@@ -245,5 +245,5 @@ def test_publish_draft_sets_active_and_is_recorded(product_store):
 
 def test_creating_an_existing_resource_is_a_conflict(product_store):
     _save_product(product_store, PRODUCT_VALUES, create=True)
-    with pytest.raises(curation.VersionConflict):
+    with pytest.raises(VersionConflict):
         _save_product(product_store, PRODUCT_VALUES, create=True)

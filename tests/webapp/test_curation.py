@@ -133,7 +133,7 @@ def test_forged_or_missing_csrf_is_refused_and_nothing_written(client, app, head
     if drop_token:
         form["csrf_token"] = "forged"
     r = client.post("/curate/concept", data=form, headers=headers)
-    assert r.status_code == 400 and "refused" in r.get_data(as_text=True)
+    assert r.status_code == 403 and "refused" in r.get_data(as_text=True)
     assert _definition(app) == "A sale."
 
 
