@@ -22,6 +22,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
+from kg import resources
 from kg.errors import NotFound, QueryRefused, UsageError
 from kg.namespaces import (
     DPROD,
@@ -35,8 +36,7 @@ from kg.policies import DENY, NOT_APPLICABLE, PERMIT, Decision, decide
 from kg.queries import load_query
 from kg.store.base import Store, term_to_sparql
 
-ROOT = Path(__file__).resolve().parent.parent
-BUILTIN_RULES = ROOT / "rules" / "builtin.ttl"
+BUILTIN_RULES = resources.rules_file()
 GOVERNANCE_GRAPH = GRAPH_PREFIX + "governance"
 DPV_GRAPH = VOCAB_GRAPH_PREFIX + "dpv-2.3"
 ODRL_GRAPH = VOCAB_GRAPH_PREFIX + "ODRL22"

@@ -6,15 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg import gate, ntdiff
+from kg import gate, ntdiff, resources
 from kg.inference import InferenceReport, delta, infer
 from kg.loading import Parsed, expand_paths, meta_quads, parse_file, progress
 from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, VOCAB_GRAPH_PREFIX
 from kg.store.base import Store
 from kg.validation import Report
 
-ROOT = Path(__file__).resolve().parent.parent
-ONTOLOGY_FILE = ROOT / "ontology" / "meshkg.ttl"
+ONTOLOGY_FILE = resources.ontology_file()
 VOCAB_DIR = Path(__file__).parent / "vocab"
 DEMO_DIR = Path(__file__).parent / "demo"
 DEMO_GRAPH_PREFIX = "https://demo.meshkg.org/graph/"

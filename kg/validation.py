@@ -22,6 +22,7 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
+from kg import resources
 from kg.errors import ParseError, UsageError
 from kg.namespaces import (
     DPROD,
@@ -37,8 +38,7 @@ from kg.store.base import Store, term_to_sparql
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-SHAPES_FILE = ROOT / "shapes" / "meshkg-shapes.ttl"
+SHAPES_FILE = resources.shapes_file()
 DPROD_SHAPES_FILE = Path(__file__).parent / "vocab" / "dprod-shapes.ttl"
 VALIDATION_GRAPH = GRAPH_PREFIX + "validation"
 BATCH = 400
