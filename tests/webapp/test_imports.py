@@ -92,14 +92,41 @@ def test_uploads_disabled_by_default(_demo, tmp_path):
     store.close()
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd.csv", "/abs/x.csv", "..", ".hidden.csv",
-                                  "a\\b.csv"])
+@pytest.mark.parametrize("name", [
+    "../../etc/passwd.csv", "/abs/x.csv", "..", ".hidden.csv",
+    # a name with a backslash, escaped in the header's quoted string (RFC 9110 quoted-pair):
+    # every Werkzeug hands the app a name that still holds a backslash
+    pytest.param("a\\\\b.csv", id="a-escaped-backslash-b.csv")])
 def test_upload_names_that_are_paths_fail_alone(client, name):
     c, store = client
     r = _post(c, "draft", [(name, b"a,b\n1,2\n"), ("good.csv", b"order_id,qty\n1,2\n")])
     assert r.status_code == 207, r.json
     bad, good = r.json["sources"]
     assert not bad["ok"] and good["ok"]
+    assert "is a path" in bad["error"]
+
+
+def test_upload_name_with_a_raw_backslash_is_refused_or_stays_a_plain_name(client):
+    """A browser puts a backslash in the quoted file name as it is (the HTML form encoding
+    escapes only quotes and line breaks). Werkzeug up to 3.1.8 hands the app `a\\b.csv`,
+    which is refused as a path; 3.1.9 reads the backslash as a quoted-pair and hands it
+    `ab.csv`, a plain name, which is imported. Either way the steward sees the other file
+    imported, and nothing reported or stored carries a path."""
+    c, store = client
+    before = set(store.graphs())
+    r = _post(c, "draft", [("a\\b.csv", b"a,b\n1,2\n"), ("good.csv", b"order_id,qty\n1,2\n")])
+    assert r.status_code in (200, 207), r.json
+    by_name = {s["source"]: s for s in r.json["sources"]}
+    good = by_name.pop("good.csv")
+    (odd,) = by_name.values()
+    assert good["ok"]
+    if odd["ok"]:
+        assert "\\" not in odd["source"] and "/" not in odd["source"], odd
+    else:
+        assert odd["source"] == "a\\b.csv" and "is a path" in odd["error"], odd
+    added = set(store.graphs()) - before
+    assert good["graph"] in added
+    assert not any("\\" in g for g in added), added
 
 
 def test_wrong_file_type_reports_per_file(client):
