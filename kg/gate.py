@@ -16,7 +16,8 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg import ntdiff
-from kg.errors import ShapeViolation
+from kg.errors import ManagedGraph, ShapeViolation
+from kg.namespaces import DERIVED_PREFIXES, is_managed_graph
 from kg.queries import load_query
 from kg.store.base import Store, term_to_sparql
 from kg.store.oxigraph import OxigraphStore
@@ -121,9 +122,13 @@ def write(store: Store, *, replace: Mapping[str, list] | None = None,
 
     `before` may hold the N-Triples the store has now for replaced or dropped graphs,
     when the caller has dumped them already."""
-    replace = dict(replace or {})
-    add = list(add or [])
-    drop = list(drop)
+    with store.writing():  # the check and the write are one step
+        return _write(store, replace=dict(replace or {}), add=list(add or []),
+                      drop=list(drop), validate=validate, shapes=shapes, before=before)
+
+
+def _write(store: Store, *, replace: dict, add: list, drop: list, validate: bool, shapes,
+           before) -> Report | None:
     report = None
     if validate:
         report = check(store, replace=replace, add=add, drop=drop, shapes=shapes,
@@ -242,39 +247,43 @@ UPDATE_DEFAULT_GRAPH = "urn:meshkg:graph:default"
 
 def apply_update(store: Store, sparql: str, *, validate: bool = True,
                  timeout: float | None = None, memory_mb: int | None = None) -> Report | None:
-    """Gate a SPARQL Update: run it on a scratch copy, then write the changed graphs.
+    """Gate a SPARQL Update: evaluate it on a copy of the store, then write what changed.
 
     The update's default graph is `UPDATE_DEFAULT_GRAPH`, so `INSERT DATA { ... }`
-    without GRAPH is kept (and readable through the union default graph). With a
-    `timeout`, the update runs in a child process stopped at that many seconds
-    (QueryTimeout, nothing written), and with `memory_mb` its address space is capped
-    at that (OverBudget, nothing written).
+    without GRAPH is kept (and readable through the union default graph). It is
+    evaluated in a worker process (`Store.evaluate_update`: on the embedded store, a
+    checkpoint, whose blank nodes are the store's own), stopped at `timeout` seconds
+    (QueryTimeout) or `memory_mb` MB (OverBudget), nothing written either way; then
+    only the graphs it changed are validated and written, and their entailments
+    re-derived. The whole sequence holds the store's write turn (`Store.writing`), so
+    a write beside it is never undone by it. What it does to derived graphs
+    (entailments, index, findings) is not kept; a change to any other graph meshkg
+    keeps itself (history, meta, vocabularies) refuses the update (ManagedGraph).
     """
-    from kg import scratchupdate
+    from kg.inference import infer
     from kg.sparqlsafety import check_update, check_user_text
     check_update(sparql)
     check_user_text(sparql, update=True)  # a user's update: read by a second parser too
-    before: dict[str, bytes] = {g: store.dump(g, "ntriples") for g in asserted_graphs(store)}
-    named = {g: text for g, text in before.items() if g != UPDATE_DEFAULT_GRAPH}
-    after, default = scratchupdate.run(named, before.get(UPDATE_DEFAULT_GRAPH, b""), sparql,
-                                       timeout=timeout, memory_mb=memory_mb)
-    if default.strip() or UPDATE_DEFAULT_GRAPH in before:
-        after[UPDATE_DEFAULT_GRAPH] = default
-    replace, drop = {}, []
-    for g in set(before) | set(after):
-        if g not in after or not after[g].strip():
-            if g in before:
-                drop.append(g)
-        elif sorted(after[g].splitlines()) != sorted(before.get(g, b"").splitlines()):
-            replace[g] = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(g))
-                          for q in ox.parse(after[g], format=ox.RdfFormat.N_TRIPLES)]
-    if not replace and not drop:
-        return Report()
-    report = write(store, replace=replace, drop=drop, validate=validate)
-    # entailments and the search index follow the update, as they follow a load
-    from kg.inference import infer
-    infer(store, changed=sorted(replace) + sorted(drop))
-    return report
+    with store.writing():
+        changed = store.evaluate_update(sparql, default_graph=UPDATE_DEFAULT_GRAPH,
+                                        skip_prefixes=DERIVED_PREFIXES, timeout=timeout,
+                                        memory_mb=memory_mb)
+        managed = sorted(g for g in changed if is_managed_graph(g))
+        if managed:
+            raise ManagedGraph(
+                "refused: the update would change " + ", ".join(f"<{g}>" for g in managed)
+                + ", kept by meshkg itself (only meshkg writes its history, provenance and "
+                "vocabularies); nothing was changed")
+        replace = {g: [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
+                       for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
+                   for g, text in changed.items() if text.strip()}
+        drop = [g for g, text in changed.items() if not text.strip() and store.has_graph(g)]
+        if not replace and not drop:
+            return Report()
+        report = write(store, replace=replace, drop=drop, validate=validate)
+        # entailments and the search index follow the update, as they follow a load
+        infer(store, changed=sorted(replace) + sorted(drop))
+        return report
 
 
 __all__ = ["affected", "apply_update", "changed_iris", "changed_iris_text", "check", "write"]

@@ -27,6 +27,11 @@ META_GRAPH = GRAPH_PREFIX + "meta"
 USER_GRAPH_PARTS = ("curated:", "import:", "default")
 
 
+#: graphs derived from the asserted data (entailments, search index, findings): what a
+#: user's write does to them is not kept, they are derived again after it
+DERIVED_PREFIXES = (INFERRED_PREFIX, GRAPH_PREFIX + "validation")
+
+
 def is_managed_graph(graph: str) -> bool:
     """Tell whether a graph is written by meshkg itself only, never by a user's write."""
     if not graph.startswith(GRAPH_PREFIX):

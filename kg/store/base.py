@@ -155,9 +155,33 @@ class Store(abc.ABC):
         return graph in self.graphs()
 
     # -- writing -----------------------------------------------------------
+    @contextmanager
+    def writing(self):
+        """Hold this process's write turn for a block: every other write through this
+        store object waits until it ends, so a read-check-write sequence (evaluate an
+        update, gate it, write it) is one step and cannot undo a write beside it."""
+        with self._write_mutex:
+            yield
+
     @abc.abstractmethod
     def update(self, sparql: str, *, timeout: float | None = None) -> None:
         """Run a SPARQL update atomically."""
+
+    def evaluate_update(self, sparql: str, *, default_graph: str,
+                        skip_prefixes: tuple[str, ...] = (), timeout: float | None = None,
+                        memory_mb: int | None = None) -> dict[str, bytes]:
+        """Evaluate an update on a private copy of the store, within its budgets, and
+        return the N-Triples of every named graph it would change (b"": emptied or
+        dropped); the store itself is not written. `default_graph` stands for the
+        update's default graph; graphs under `skip_prefixes` are neither copied nor
+        compared. Here the graphs are copied by dump; a backend may do better."""
+        from kg.store.sandbox import evaluate_update
+        graphs = {g: self.dump(g, "ntriples") for g in self.graph_names()
+                  if g != default_graph and not g.startswith(skip_prefixes)}
+        default = self.dump(default_graph, "ntriples") if self.has_graph(default_graph) else b""
+        return evaluate_update(sparql, default_graph=default_graph, graphs=graphs,
+                               default=default, skip_prefixes=skip_prefixes,
+                               timeout=timeout, memory_mb=memory_mb)
 
     @abc.abstractmethod
     def write_quads(self, replace: Mapping[str, list], add: list | None = None,

@@ -280,6 +280,27 @@ class OxigraphStore(Store):
         except OSError as exc:
             raise StoreError(f"update failed, nothing was changed: {exc}") from exc
 
+    def evaluate_update(self, sparql: str, *, default_graph: str,
+                        skip_prefixes: tuple[str, ...] = (), timeout: float | None = None,
+                        memory_mb: int | None = None) -> dict[str, bytes]:
+        """Evaluate an update on a checkpoint of the on-disk store (hard links: no copy
+        of the data), so its blank nodes are the store's own and only the graphs the
+        update changes come back; a store in memory is copied by dump."""
+        if self.path is None:
+            return super().evaluate_update(sparql, default_graph=default_graph,
+                                           skip_prefixes=skip_prefixes, timeout=timeout,
+                                           memory_mb=memory_mb)
+        import shutil
+
+        from kg.store.sandbox import evaluate_update, sandbox_for
+        path = sandbox_for(self).checkpoint(self)
+        try:
+            return evaluate_update(sparql, default_graph=default_graph, checkpoint=str(path),
+                                   skip_prefixes=(*skip_prefixes, STAGING_PREFIX),
+                                   timeout=timeout, memory_mb=memory_mb)
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
     #: a write of at least this many quads into graphs that do not exist yet goes through
     #: pyoxigraph's bulk loader (≈ 4× faster than one transaction) behind a pending marker
     BULK_MIN = 50_000

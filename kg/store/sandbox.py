@@ -1,4 +1,4 @@
-"""Answer queries in worker processes that are killed at their deadline.
+"""Evaluate SPARQL in worker processes that are killed at their budget.
 
 pyoxigraph has no timeout and no cancellation: a query runs inside one call
 that Python cannot interrupt. So queries with a time budget run in a small
@@ -7,6 +7,12 @@ the on-disk store (`Store.backup`, hard links, taken again only when the store
 directory changed since the last one) and the parent waits on the pipe until
 the deadline; past it the worker is killed (its memory and CPU come back at
 once), the caller gets QueryTimeout, and a fresh worker takes its place.
+
+A SPARQL Update is evaluated the same way, in a worker of its own started for it
+(`evaluate_update`): on a writable checkpoint of the on-disk store, or on a copy
+of the graphs for other stores, with its address space capped. The worker answers
+with the graphs the update changed, nothing else; blank nodes keep the labels the
+store gave them, so the caller writes back exactly those graphs, the very same nodes.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from kg.errors import QuerySyntaxError, QueryTimeout, StoreError
+from kg.errors import OverBudget, QuerySyntaxError, QueryTimeout, StoreError, UsageError
 
 # Workers load this file on its own (see _Worker): heavy imports (rdflib, the
 # store package) stay inside the functions only the parent calls.
@@ -145,6 +151,151 @@ def _worker_main(read_fd: int, write_fd: int) -> None:
             outbox.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
+def _update_main() -> None:
+    """Evaluate one update read from stdin and write the changed graphs to stdout
+    (runs in an update worker; the parent kills it at the time budget)."""
+    import hashlib
+    import io
+    import pickle
+    import signal
+
+    import pyoxigraph as ox
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    task = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - our parent's request
+    cap = task["cap"]
+    if cap > 0:
+        try:
+            import resource
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)
+            if hard != resource.RLIM_INFINITY:
+                cap = min(cap, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        except (ImportError, ValueError, OSError):
+            pass  # no address-space limits here (not POSIX): the time budget still holds
+    default = ox.NamedNode(task["default_graph"])
+    skip = tuple(task["skip_prefixes"])
+
+    def dump(store, graph) -> bytes:
+        out = io.BytesIO()
+        store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        return out.getvalue()
+
+    def compared(store) -> list:
+        return [g for g in store.named_graphs()
+                if isinstance(g, ox.NamedNode) and g != default and not g.value.startswith(skip)]
+
+    try:
+        if task["checkpoint"] is not None:
+            store = ox.Store(task["checkpoint"])
+            if store.contains_named_graph(default):
+                # the update's default graph is meshkg's, not the engine's (always empty)
+                store.update(f"MOVE SILENT <{default.value}> TO DEFAULT")
+        else:
+            store = ox.Store()
+            for name, text in task["graphs"].items():
+                g = ox.NamedNode(name)
+                # ox.parse keeps blank-node labels (Store.load renames them)
+                store.extend(ox.Quad(t.subject, t.predicate, t.object, g)
+                             for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+                store.add_graph(g)
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                         for t in ox.parse(task["default"], format=ox.RdfFormat.N_TRIPLES))
+        # an unchanged graph dumps to the same bytes (one store, one index order)
+        before = {g.value: hashlib.sha256(dump(store, g)).digest() for g in compared(store)}
+        before_default = hashlib.sha256(dump(store, ox.DefaultGraph())).digest()
+        store.update(task["sparql"])
+        changed = {}
+        for g in compared(store):
+            text = dump(store, g)
+            if before.pop(g.value, None) != hashlib.sha256(text).digest():
+                changed[g.value] = text
+        for name in before:  # dropped by the update
+            changed[name] = b""
+        text = dump(store, ox.DefaultGraph())
+        if hashlib.sha256(text).digest() != before_default:
+            changed[default.value] = text
+        answer = ("ok", changed)
+    except SyntaxError as exc:
+        answer = ("syntax", str(exc))
+    except MemoryError:
+        answer = ("memory", "")
+    except OSError as exc:  # the disk or the checkpoint: the parent raises StoreError
+        answer = ("error", f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # the engine refused what the update asks (a missing graph)
+        answer = ("refused", str(exc))
+    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
+
+def _child_command(entry: str) -> tuple[list[str], dict]:
+    """The command and environment that run `entry` of this file in a fresh Python
+    (this file alone is loaded: the child imports neither rdflib nor the kg package)."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, sys.path)])
+    env["RUST_BACKTRACE"] = "0"  # an allocation failure is then one line on stderr
+    code = ("import importlib.util as u, sys; "
+            f"s = u.spec_from_file_location('meshkg_sandbox_worker', {__file__!r}); "
+            "m = sys.modules['meshkg_sandbox_worker'] = u.module_from_spec(s); "
+            f"s.loader.exec_module(m); m.{entry}")
+    return [sys.executable, "-c", code], env
+
+
+#: what a worker stopped by its address-space cap prints: Rust's allocator, RocksDB's
+#: C++ (std::bad_alloc) or Python; read in all of stderr (a backtrace comes after it)
+_OUT_OF_MEMORY = (b"memory allocation of", b"bad_alloc", b"MemoryError")
+
+#: an update worker's address space beside its budget: the interpreter, pyoxigraph and
+#: RocksDB's own reservations (threads, caches), plus per byte of a copied graph
+_UPDATE_BASE = 768 * 2**20
+_COPY_FACTOR = 8
+
+
+def evaluate_update(sparql: str, *, default_graph: str, checkpoint: str | None = None,
+                    graphs: dict[str, bytes] | None = None, default: bytes = b"",
+                    skip_prefixes: tuple[str, ...] = (), timeout: float | None = None,
+                    memory_mb: int | None = None) -> dict[str, bytes]:
+    """Run an update in a worker on a checkpoint (a folder the worker may change) or on
+    a copy of `graphs` and `default`, and return the N-Triples of every named graph it
+    changed (empty bytes: the graph is gone). `default_graph` is the graph the update's
+    default graph stands for; graphs under `skip_prefixes` are not compared. Past
+    `timeout` seconds the worker is killed (QueryTimeout); past `memory_mb` MB of its
+    own it fails (OverBudget); either way nothing was written anywhere."""
+    import pickle
+    cap = 0
+    if memory_mb and memory_mb > 0:  # 0 or less: no cap
+        copied = sum(map(len, (graphs or {}).values())) + len(default)
+        cap = memory_mb * 2**20 + _UPDATE_BASE + _COPY_FACTOR * copied
+    task = {"sparql": sparql, "default_graph": default_graph, "checkpoint": checkpoint,
+            "graphs": graphs or {}, "default": default, "skip_prefixes": list(skip_prefixes),
+            "cap": cap}
+    cmd, env = _child_command("_update_main()")
+    try:
+        proc = subprocess.run(cmd, input=pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL),
+                              capture_output=True, timeout=timeout, check=False, env=env)
+    except subprocess.TimeoutExpired:
+        raise QueryTimeout(f"the update was stopped at its time budget of {timeout:g} s "
+                           "(update_timeout); nothing was changed") from None
+    status, payload = "died", None
+    if proc.returncode == 0 and proc.stdout:
+        status, payload = pickle.loads(proc.stdout)  # noqa: S301 - our own child's answer
+    if status == "ok":
+        return payload
+    if status == "syntax":
+        raise QuerySyntaxError(f"SPARQL update syntax error: {payload}")
+    if status == "refused":
+        raise UsageError(f"the update cannot be applied, nothing was changed: {payload}")
+    if cap and (status == "memory" or any(sign in proc.stderr for sign in _OUT_OF_MEMORY)):
+        raise OverBudget(f"the update needed more than its memory budget of {memory_mb:,} MB "
+                         "(update_memory_mb) and was stopped; nothing was changed")
+    if status == "error":
+        raise StoreError(f"the update failed, nothing was changed: {payload}")
+    detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+    log.warning("update worker died (%s): %s", proc.returncode, detail[0])
+    raise StoreError("the update failed, nothing was changed: its worker stopped "
+                     f"({detail[0][:200]})")
+
+
 class _Worker:
     """One worker process and its two pipes.
 
@@ -155,17 +306,10 @@ class _Worker:
     def __init__(self) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, sys.path)])
-        code = ("import importlib.util as u, sys; "
-                f"s = u.spec_from_file_location('meshkg_query_worker', {__file__!r}); "
-                "m = sys.modules['meshkg_query_worker'] = u.module_from_spec(s); "
-                "s.loader.exec_module(m); "
-                f"m._worker_main({to_child_r}, {from_child_w})")
+        cmd, env = _child_command(f"_worker_main({to_child_r}, {from_child_w})")
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", code], pass_fds=(to_child_r, from_child_w),
+                cmd, pass_fds=(to_child_r, from_child_w),
                 stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         finally:
             os.close(to_child_r)
@@ -311,6 +455,14 @@ class Sandbox:
         return QueryTimeout(
             f"query stopped at its time budget of {timeout:g} s ({why}); "
             "make it more selective (LIMIT, fewer unbound patterns) or raise query_timeout")
+
+    def checkpoint(self, store) -> Path:
+        """Take a checkpoint of the store that its caller may change and must remove."""
+        import uuid
+        path = self.dir / f"update-{uuid.uuid4().hex}"
+        with store.lock.read():  # no write is half done while it is taken
+            store.raw.backup(str(path))
+        return path
 
     def close(self) -> None:
         """Stop every worker and remove the checkpoints."""
