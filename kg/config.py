@@ -10,6 +10,10 @@ from pathlib import Path
 
 from kg.errors import UsageError
 
+#: the SHACL engines for core constraints: pyshacl-turbo (pyshacl where it is not
+#: installed) and pyshacl
+SHACL_ENGINES = ("turbo", "pyshacl")
+
 
 def _default_store() -> str:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -41,6 +45,7 @@ class Settings:
     remote_token: str | None = None
     remote_timeout: float = 30.0
     remote_graph_ttl: float = 2.0
+    shacl_engine: str = "turbo"
     load_demo: bool = True
     secret_key: str | None = None
     accounts_file: str | None = None
@@ -74,6 +79,8 @@ def _coerce(name: str, value, source: str):
             if isinstance(value, str):
                 return tuple(v.strip() for v in value.split(",") if v.strip())
             return tuple(str(v) for v in value)
+        if name == "shacl_engine" and value not in SHACL_ENGINES:
+            raise ValueError(value)
         return None if value is None else str(value)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{source}: setting {name!r} has an invalid value {value!r}") from exc

@@ -23,6 +23,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
 from kg import resources
+from kg.config import SHACL_ENGINES, Settings
 from kg.errors import ParseError, UsageError
 from kg.namespaces import (
     DPROD,
@@ -178,10 +179,13 @@ def load_shapes(extra: Sequence[str | Path] = (), *, dprod: bool = False) -> Gra
 # -- the engine ---------------------------------------------------------------
 
 def validate_graph(data: Graph, shapes: Graph | None = None, *,
-                   focus: Iterable[str] | None = None) -> Report:
-    """Validate an rdflib graph (never modified) against shapes; keep only `focus` results."""
+                   focus: Iterable[str] | None = None,
+                   engine: str = Settings.shacl_engine) -> Report:
+    """Validate an rdflib graph (never modified) against shapes; keep only `focus` results.
+
+    `engine` is `settings.shacl_engine` (kg.config.SHACL_ENGINES)."""
     shapes = shapes if shapes is not None else load_shapes()
-    results = _run_engine(data, shapes)
+    results = _run_engine(data, shapes, engine)
     keep = None if focus is None else set(focus)
     report = Report(results=[f for f in results if keep is None or f.focus in keep])
     report.checked = sorted(keep) if keep is not None else sorted(
@@ -189,15 +193,17 @@ def validate_graph(data: Graph, shapes: Graph | None = None, *,
     return report
 
 
-def _run_engine(data: Graph, shapes: Graph) -> list[Finding]:
-    return run_engine(data.serialize(format="nt", encoding="utf-8"), shapes)
+def _run_engine(data: Graph, shapes: Graph, engine: str) -> list[Finding]:
+    return run_engine(data.serialize(format="nt", encoding="utf-8"), shapes, engine=engine)
 
 
 def run_engine(ntriples: bytes, shapes: Graph, *, store: Store | None = None,
-               default_graphs: list[str] | None = None) -> list[Finding]:
-    """Validate N-Triples against shapes: the SHACL engine for core constraints, and the
-    SPARQL-based ones as one query each (kg.shaclsparql) over `store` when given (which must
-    hold the same data in `default_graphs`), else over an in-memory copy."""
+               default_graphs: list[str] | None = None,
+               engine: str = Settings.shacl_engine) -> list[Finding]:
+    """Validate N-Triples against shapes: the SHACL `engine` (`settings.shacl_engine`) for
+    core constraints, and the SPARQL-based ones as one query each (kg.shaclsparql) over
+    `store` when given (which must hold the same data in `default_graphs`), else over an
+    in-memory copy."""
     from kg import shaclsparql
     # pySHACL mutates a shapes graph while validating (pySHACL issue 314): split() and the
     # copy below give each run its own shapes graph
@@ -206,8 +212,8 @@ def run_engine(ntriples: bytes, shapes: Graph, *, store: Store | None = None,
         core = Graph()
         for t in shapes:
             core.add(t)
-    engine = _engine()
-    if engine.__module__.startswith("pyshacl_turbo"):
+    validate = _engine(engine)
+    if validate.__module__.startswith("pyshacl_turbo"):
         # pyshacl-turbo reads a pyoxigraph store natively; text would go through rdflib
         import pyoxigraph as ox
         data = ox.Store()
@@ -216,7 +222,7 @@ def run_engine(ntriples: bytes, shapes: Graph, *, store: Store | None = None,
         data = Graph()
         data.parse(data=ntriples, format="nt")
     with _ENGINE_LOCK:
-        conforms, report_graph, _ = engine(
+        conforms, report_graph, _ = validate(
             data, shacl_graph=core, inference="none", advanced=True,
             allow_warnings=True, allow_infos=True, do_owl_imports=False)
     found = _findings(report_graph)
@@ -244,9 +250,10 @@ def _ox_named(iri: str):
     return ox.NamedNode(iri)
 
 
-def _engine():
-    import os
-    choice = os.environ.get("MESHKG_SHACL_ENGINE", "turbo")
+def _engine(choice: str):
+    """Return the validate function of the named engine (kg.config.SHACL_ENGINES)."""
+    if choice not in SHACL_ENGINES:
+        raise UsageError(f"unknown SHACL engine {choice!r}; one of {', '.join(SHACL_ENGINES)}")
     if choice == "turbo":
         try:
             import pyshacl_turbo
@@ -372,14 +379,17 @@ def focus_resources(store: Store, *, graphs: list[str] | None = None) -> list[st
 
 def validate_store(store: Store, resources: Sequence[str] | None = None, *,
                    shapes: Graph | None = None, save: bool = True,
-                   graphs: list[str] | None = None) -> Report:
-    """Validate the given resources (default: all) in batches and keep the findings."""
+                   graphs: list[str] | None = None,
+                   engine: str = Settings.shacl_engine) -> Report:
+    """Validate the given resources (default: all) in batches and keep the findings.
+
+    `engine` is `settings.shacl_engine` (kg.config.SHACL_ENGINES)."""
     shapes = shapes if shapes is not None else load_shapes()
     if graphs is None:
         graphs = asserted_graphs(store)
     todo = list(resources) if resources is not None else focus_resources(store, graphs=graphs)
     if resources is None and _whole_graph_fits(store, graphs):
-        report = _validate_whole(store, shapes, graphs, todo)
+        report = _validate_whole(store, shapes, graphs, todo, engine)
         if save:
             save_report(store, report, full=True)
         return report
@@ -390,7 +400,7 @@ def validate_store(store: Store, resources: Sequence[str] | None = None, *,
         # findings are kept only for the focus resources and the nodes they own;
         # neighbours pulled in for their type or label are context, not checked
         data, described = describe_with_subjects(store, batch, graphs=graphs)
-        part = validate_graph(data, shapes, focus=described | set(batch))
+        part = validate_graph(data, shapes, focus=described | set(batch), engine=engine)
         for f in part.results:
             key = (f.severity, f.focus, f.path, f.shape, f.message, f.value)
             if key not in seen:
@@ -413,7 +423,7 @@ def _whole_graph_fits(store: Store, graphs: list[str]) -> bool:
 
 
 def _validate_whole(store: Store, shapes: Graph, graphs: list[str],
-                    focus: list[str]) -> Report:
+                    focus: list[str], engine: str) -> Report:
     """Validate the union of the asserted graphs in one pass; keep the findings about
     resources described outside the shipped vocabularies, as the views do."""
     own = [g for g in graphs if not g.startswith(VOCAB_GRAPH_PREFIX)]
@@ -421,7 +431,7 @@ def _validate_whole(store: Store, shapes: Graph, graphs: list[str],
     vocab_text = b"".join(store.dump(g, "ntriples") for g in graphs if g not in set(own))
     embedded = getattr(store, "kind", None) == "embedded"
     results = run_engine(own_text + vocab_text, shapes, store=store if embedded else None,
-                         default_graphs=graphs if embedded else None)
+                         default_graphs=graphs if embedded else None, engine=engine)
     return keep_findings(results, own_text, focus)
 
 
