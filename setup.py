@@ -22,7 +22,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-FOLDERS = ("ontology", "shapes", "rules")  # kg.resources.FOLDERS
+FOLDERS = ("ontology", "shapes", "rules")  # the folders kg.resources reads
 TARGET = ("kg", "_toplevel")  # kg.resources.PACKAGED
 
 

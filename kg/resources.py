@@ -17,8 +17,6 @@ _PACKAGE = Path(__file__).resolve().parent
 PACKAGED = _PACKAGE / "_toplevel"
 #: the checkout's root, when kg/ runs from a source tree
 CHECKOUT = _PACKAGE.parent
-#: the top-level folders a wheel must carry
-FOLDERS = ("ontology", "shapes", "rules")
 
 
 def _locate(folder: str, name: str) -> Path:
