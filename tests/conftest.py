@@ -1,13 +1,21 @@
 """Root fixtures shared by every test.
 
-- `store`: a fresh, empty Store, once per backend: "embedded" (pyoxigraph on disk),
-  "oxigraph-server" and "virtuoso" (RemoteStore on the servers .ci/run starts). Use it
-  for anything that must behave the same on every backend.
+- `store`: a fresh, empty Store: the embedded one (pyoxigraph on disk), or, for a test
+  marked `contract`, once per backend: "embedded", "oxigraph-server" and "virtuoso"
+  (RemoteStore on the servers .ci/run starts). `vocab_store` and `demo_store`
+  (tests/kg/conftest.py) follow the same `backend`.
+- `backend`: the backend's name ("embedded" unless the test is marked `contract`).
 - `store_factory`: open an empty store of a named backend (several per test: migrations).
 - `embedded_store`: the embedded backend only.
 - `settings`: Settings with the store under tmp_path and updates disabled.
 - `chromium`: the path of a headless Chromium (for browser tests).
 - `_vocab_template`, `_demo_template`: the vocabularies / the demo built once per session.
+
+The contract (`@pytest.mark.contract`) is what must hold on every backend: what a Store
+does (query, update, graphs, dumps, drops, blank nodes, errors, atomicity, timeouts) and
+the load -> gate -> inference -> validation path over it. Every other test that merely
+needs a store runs on the embedded one; tests of one server's behaviour carry its marker
+(`virtuoso`, `oxigraph_server`), as the BACKENDS parameters do.
 
 Servers and Chromium are named by environment variables (MESHKG_TEST_VIRTUOSO with
 _GSP and _AUTH, MESHKG_TEST_OXIGRAPH with _UPDATE and _GSP, MESHKG_TEST_CHROMIUM;
@@ -21,6 +29,12 @@ is skipped when the server still holds the template it was last given and nothin
 wrote to it since (every request that can write goes through `RemoteStore._send`,
 which counts them; a store's `path`, the location a subprocess would write through,
 and `server_touched` mark it as changed).
+
+Under pytest-xdist (`-n 2 --dist loadgroup`) every test carrying the `virtuoso` marker
+is in the xdist_group "virtuoso", every `oxigraph_server` one in "oxigraph-server", and
+every browser test in "chromium" (one Chromium, one served demo), so one worker holds
+each server and the `_held` record of what it holds stays true in that worker. A test
+that opens a server without its marker fails (it could run beside another worker's).
 """
 
 from __future__ import annotations
@@ -38,6 +52,72 @@ NEEDS = "[needs-server]"
 
 SERVERS = ("oxigraph-server", "virtuoso")
 
+#: xdist_group of the tests carrying each marker: one worker per server, one for Chromium
+GROUPS = {"virtuoso": "virtuoso", "oxigraph_server": "oxigraph-server", "chromium": "chromium"}
+#: fixtures that mean a test drives Chromium (tests/browser/conftest.py, `chromium`)
+CHROMIUM_FIXTURES = {"chromium", "chromium_path", "browser", "page"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "contract: run on every backend (embedded, Oxigraph "
+                            "server, Virtuoso): the Store contract and load -> gate -> "
+                            "inference -> validation")
+    # pytest-xdist registers it; without xdist the marker is still known (filterwarnings)
+    config.addinivalue_line("markers", "xdist_group(name): tests that run on one xdist worker")
+
+
+def pytest_generate_tests(metafunc):
+    """Run a `contract` test that uses `backend` (through `store`, `vocab_store`,
+    `demo_store`) once per backend; every other test gets the embedded store."""
+    if "backend" not in metafunc.fixturenames \
+            or metafunc.definition.get_closest_marker("contract") is None:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if "backend" in ([n.strip() for n in names.split(",")] if isinstance(names, str)
+                         else names):
+            return  # the test names its own backends (store_factory tests)
+    metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+def _group(item) -> str | None:
+    if CHROMIUM_FIXTURES & set(getattr(item, "fixturenames", ())):
+        item.add_marker(pytest.mark.chromium)
+    groups = {group for marker, group in GROUPS.items() if item.get_closest_marker(marker)}
+    if len(groups) > 1:
+        # xdist would join the names into a third group, run beside both
+        raise pytest.UsageError(f"{item.nodeid} carries the markers of {sorted(groups)}: "
+                                "a test may hold one server (or Chromium), not several")
+    return groups.pop() if groups else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Give every test that touches a server (or Chromium) that one's xdist_group."""
+    for item in items:
+        group = _group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+_running = None  # the test being run in this process
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    global _running
+    _running = item
+
+
+def _check_marked(backend: str) -> None:
+    """Fail a test that opens a server without that server's marker (and so xdist group)."""
+    marker = backend.replace("-", "_")
+    if _running is not None and _running.get_closest_marker(marker) is None:
+        pytest.fail(f"{_running.nodeid} opens the {backend} test server without "
+                    f"@pytest.mark.{marker} (or the BACKENDS parameters, which carry it): "
+                    "under pytest-xdist it could run beside another test on that server",
+                    pytrace=False)
+
 
 def _absent(what: str, var: str) -> None:
     message = f"{NEEDS} {what} absent: set {var} (.ci/run starts it)"
@@ -48,6 +128,7 @@ def _absent(what: str, var: str) -> None:
 
 def server_settings(backend: str, **overrides) -> Settings:
     """Settings that open one test server as the store (`MESHKG_STORE=sparql+…`)."""
+    _check_marked(backend)
     if backend == "virtuoso":
         url = os.environ.get("MESHKG_TEST_VIRTUOSO") or _absent("Virtuoso",
                                                                 "MESHKG_TEST_VIRTUOSO")
@@ -184,10 +265,22 @@ BACKENDS = [
 SERVER_BACKENDS = [p for p in BACKENDS if p.values[0] in SERVERS]
 
 
-@pytest.fixture(params=BACKENDS)
-def store(request, tmp_path):
-    """A fresh empty Store of each backend in turn."""
-    s = open_backend(request.param, tmp_path)
+@pytest.fixture
+def backend(request, monkeypatch):
+    """The backend the store fixtures open: "embedded", or each of BACKENDS in turn for
+    a `contract` test; on a server, the MESHKG_* variables `meshkg` commands need."""
+    name = getattr(request, "param", "embedded")
+    if name != "embedded":
+        for var, value in server_env(name).items():
+            if var != "MESHKG_STORE":
+                monkeypatch.setenv(var, value)
+    return name
+
+
+@pytest.fixture
+def store(backend, tmp_path):
+    """A fresh empty Store (embedded; of each backend in turn for a `contract` test)."""
+    s = open_backend(backend, tmp_path)
     yield s
     s.close()
 

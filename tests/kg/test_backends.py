@@ -17,6 +17,9 @@ from kg.sources import ensure_vocabularies, load_files
 from kg.validation import validate_store
 from tests.conftest import BACKENDS, open_backend
 
+# on every backend: the load -> gate -> inference -> validation path, the Store's answers
+pytestmark = pytest.mark.contract
+
 DATA = Path(__file__).parent.parent / "data" / "core"
 GOOD = DATA / "product-ok.ttl"
 NO_OWNER = DATA / "product-no-owner.ttl"

@@ -227,6 +227,7 @@ def test_uat_search_within_scheme_finds_deep_concepts(uat):
     assert len(found.items) > 50
 
 
+@pytest.mark.contract
 def test_concept_hierarchy_is_reread_after_a_write(demo_store, tmp_path):
     """The cached hierarchy never hides a concept a steward has just added."""
     from kg.sources import load_files

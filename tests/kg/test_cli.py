@@ -40,6 +40,7 @@ def test_load_reports_triples_and_validation(store):
     assert "urn:meshkg:graph:inferred:schema" in out
 
 
+@pytest.mark.contract
 def test_load_refuses_a_shape_violation_with_exit_1_and_keeps_the_store(store):
     before = meshkg(store, "export", "--format", "nquads", check=True).stdout
     proc = meshkg(store, "load", str(NO_OWNER), "--graph", GOOD.resolve().as_uri())
@@ -145,6 +146,7 @@ def test_stats_counts(store):
     assert data["last_validation"] is not None
 
 
+@pytest.mark.contract
 def test_drop_removes_what_one_source_brought(store):
     g = GOOD.resolve().as_uri()
     meshkg(store, "drop", g, check=True)

@@ -105,6 +105,7 @@ def test_revert_restores_previous_description_as_a_new_change(store):
         curation.revert(store, first.id, steward="carol", comment="again", infer=False)
 
 
+@pytest.mark.contract
 def test_refused_save_leaves_store_and_history_unchanged(store):
     dump = store.dump(None, "nquads")
     with pytest.raises(ShapeViolation) as exc:  # a concept outside every scheme
@@ -115,6 +116,7 @@ def test_refused_save_leaves_store_and_history_unchanged(store):
     assert curation.history(store, SALE) == []
 
 
+@pytest.mark.contract
 def test_stale_version_is_a_conflict_and_writes_nothing(store):
     old = curation.describe(store, SALE).version
     _edit(store, SALE, lambda v: v["labels"][0].update(definition="First."))
@@ -125,6 +127,7 @@ def test_stale_version_is_a_conflict_and_writes_nothing(store):
     assert exc.value.current.version == curation.describe(store, SALE).version
 
 
+@pytest.mark.contract
 def test_two_threads_saving_the_same_version_one_wins_nothing_lost(store):
     desc = curation.describe(store, SALE)
     rels = [p for p, _ in curation.relation_properties(store)]

@@ -13,6 +13,8 @@ from kg.loading import parse_bytes
 from kg.sources import load_files
 from kg.store.oxigraph import STAGING_PREFIX, OxigraphStore
 
+pytestmark = pytest.mark.contract  # on every backend: the SHACL gate: atomic, gated writes
+
 DATA = Path(__file__).parent.parent / "data" / "core"
 GOOD = DATA / "product-ok.ttl"
 PRODUCT = "https://example.org/id/web-orders"

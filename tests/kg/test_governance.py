@@ -81,6 +81,7 @@ def test_product_without_policy_is_not_applicable(tiny):
     assert plain_words(d)[0].startswith("Not applicable")
 
 
+@pytest.mark.contract
 def test_collection_policy_and_party_membership_come_from_the_store(tiny):
     req = MayRequest(EX + "shelf-prices", "read", party=EX + "analyst", at=IN_2026)
     assert may(tiny, req).outcome == "permit"
@@ -242,6 +243,7 @@ def test_check_cli_on_folders_of_turtle(tmp_path, paths, code, words):
 # -------------------------------------------------------------- recorded runs
 
 
+@pytest.mark.contract
 def test_check_of_a_store_records_a_run_per_domain_for_the_dashboard(demo_store):
     assert dashboard(demo_store).domains == []
     parsed = parse_file(RULES / "fail" / "deprecated.ttl", graph="urn:test:deprecated")

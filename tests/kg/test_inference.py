@@ -13,6 +13,8 @@ from kg.inference import infer, instance_graph
 from kg.namespaces import SCHEMA_INFERRED_GRAPH
 from kg.sources import load_files
 
+pytestmark = pytest.mark.contract  # on every backend: inference, written back through the Store
+
 DATA = Path(__file__).parent.parent / "data"
 SMALL = DATA / "inference" / "small.ttl"
 VOCAB = Path(__file__).parent.parent.parent / "kg" / "vocab"

@@ -54,6 +54,7 @@ def test_bad_input_is_refused_and_store_unchanged(store, name, error, words, val
     assert _snapshot(store) == before
 
 
+@pytest.mark.contract
 @pytest.mark.parametrize("validate", [True, False], ids=["gated", "streamed"])
 def test_bad_file_in_a_batch_writes_nothing_of_the_batch(store, tmp_path, validate):
     """Unvalidated loads of new files are streamed file by file (a large mesh is never
@@ -86,11 +87,13 @@ def test_remote_context_opens_no_socket(store, monkeypatch):
         load_files(store, [HOSTILE / "remote-context.jsonld"])
 
 
+@pytest.mark.contract
 def test_deeply_nested_turtle_loads_without_recursion_error(store):
     report = load_files(store, [HOSTILE / "deep.ttl"], validate=False)
     assert sum(report.graphs.values()) == 5001
 
 
+@pytest.mark.contract
 def test_reloading_a_file_replaces_exactly_what_it_brought(store, tmp_path):
     f = tmp_path / "extra.ttl"
     f.write_text("<http://example.org/x> <http://example.org/p> 1, 2 .\n")
@@ -114,6 +117,7 @@ _:n <http://example.org/name> "n" .
 """
 
 
+@pytest.mark.contract
 def test_a_reloaded_file_keeps_its_blank_nodes_and_writes_only_what_changed(store, tmp_path):
     """A file's blank nodes (`[ … ]`, lists, `_:n`) get the same labels on every load, so
     re-loading it with one product's name edited changes one line of its graph, and the
@@ -140,6 +144,7 @@ def test_a_reloaded_file_keeps_its_blank_nodes_and_writes_only_what_changed(stor
     assert "https://example.org/id/web-orders" in report.validation.checked
 
 
+@pytest.mark.contract
 def test_two_files_with_the_same_blank_node_label_keep_two_nodes(store, tmp_path):
     for name in ("a", "b"):
         (tmp_path / f"{name}.ttl").write_text(

@@ -92,6 +92,7 @@ def test_suggest_uses_the_index_and_ranks_exact_names_first(demo_store):
     assert found[0]["matched"] == "Auftrag" and found[0]["label"] == "Order"
 
 
+@pytest.mark.contract
 def test_a_one_product_load_indexes_that_product_and_nothing_else(vocab_store, tmp_path):
     _load(vocab_store, tmp_path, "concepts.ttl")
     before = vocab_store.graphs()[searchindex.LABELS_GRAPH]
@@ -106,6 +107,7 @@ def test_a_one_product_load_indexes_that_product_and_nothing_else(vocab_store, t
         "description mentions it"]
 
 
+@pytest.mark.contract
 def test_a_search_asked_again_after_a_load_sees_the_new_product(vocab_store, tmp_path):
     """Ranked hits are kept between searches (paging, facets), but never across a write."""
     _load(vocab_store, tmp_path, "concepts.ttl")
@@ -152,6 +154,7 @@ def test_a_write_during_a_search_is_not_hidden_by_what_the_search_kept(vocab_sto
     assert [(r.iri, n) for r, n in facet] == [(EX + "other-domain", 1)]
 
 
+@pytest.mark.contract
 def test_moving_a_concept_moves_its_products_to_the_new_ancestor(vocab_store, tmp_path):
     _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
     assert _about(vocab_store, EX + "alpha") == {EX + "cafe-orders"}
@@ -164,6 +167,7 @@ def test_moving_a_concept_moves_its_products_to_the_new_ancestor(vocab_store, tm
     assert found.explanation == "about Leaf, a narrower concept of Beta"
 
 
+@pytest.mark.contract
 def test_a_product_moved_to_another_concept_leaves_the_old_one(vocab_store, tmp_path):
     """Re-loading a product about another concept re-links it: it is no longer found
     under the old concept or its ancestors, on every backend (on Virtuoso the stale
@@ -177,6 +181,7 @@ def test_a_product_moved_to_another_concept_leaves_the_old_one(vocab_store, tmp_
     assert _about(vocab_store, EX + "beta") == {EX + "cafe-orders"}
 
 
+@pytest.mark.contract
 def test_dropping_a_graph_removes_its_entries(vocab_store, tmp_path):
     _, (concepts, product) = _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
     graph = product.resolve().as_uri()
@@ -189,6 +194,7 @@ def test_dropping_a_graph_removes_its_entries(vocab_store, tmp_path):
     assert graph not in sources and concepts.resolve().as_uri() in sources
 
 
+@pytest.mark.contract
 def test_a_store_without_an_index_builds_it_on_first_use(demo_store):
     for g in searchindex.GRAPHS:
         demo_store.drop(g)
@@ -204,6 +210,7 @@ def _fresh_labels(store) -> list[bytes]:
     return sorted(store.dump(searchindex.LABELS_GRAPH, "ntriples").splitlines())
 
 
+@pytest.mark.contract
 def test_a_large_store_builds_the_label_index_graph_by_graph_to_the_same_index(
         demo_store, monkeypatch):
     """Above _STREAM_QUADS a full refresh reads and writes one source at a time (memory at
@@ -234,6 +241,7 @@ def test_a_large_store_builds_the_label_index_graph_by_graph_to_the_same_index(
     assert [h.label for h in catalog.search(demo_store, "Digitaler Verkauf").concepts]
 
 
+@pytest.mark.contract
 def test_a_label_index_stopped_half_way_is_built_anew(demo_store):
     """A build that stopped before its state triple (the last write) is not current."""
     whole = _fresh_labels(demo_store)
@@ -243,6 +251,7 @@ def test_a_label_index_stopped_half_way_is_built_anew(demo_store):
     assert sorted(demo_store.dump(searchindex.LABELS_GRAPH, "ntriples").splitlines()) == whole
 
 
+@pytest.mark.contract
 def test_an_index_of_another_shape_is_rebuilt(demo_store):
     demo_store.update(f"DELETE WHERE {{ GRAPH <{searchindex.DISCOVERY_GRAPH}> {{ "
                       f"<{searchindex.STATE}> <{searchindex.VERSION}> ?v }} }} ;"
@@ -251,6 +260,7 @@ def test_an_index_of_another_shape_is_rebuilt(demo_store):
     assert catalog.products_about(demo_store, "https://demo.meshkg.org/id/concept/sale").items
 
 
+@pytest.mark.contract
 def test_index_works_the_same_on_every_backend(store, tmp_path):
     """Plain SPARQL 1.1 (no paths): the embedded store and the SPARQL servers agree."""
     from kg.sources import load_vocabularies

@@ -91,6 +91,7 @@ def _findings(report) -> set[tuple]:
     return {(f.severity, f.focus, f.path, f.shape, f.message, f.value) for f in report.results}
 
 
+@pytest.mark.contract
 def test_whole_graph_validation_reports_what_the_views_report(demo_store, monkeypatch):
     bad = parse_file(DATA / "rules" / "fail" / "personal.ttl", graph="urn:test:personal")
     demo_store.write_quads({"urn:test:personal": bad.quads})

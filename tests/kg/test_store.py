@@ -8,6 +8,8 @@ from rdflib import Literal, URIRef
 
 from kg.errors import QueryRefused, QuerySyntaxError, UsageError
 
+pytestmark = pytest.mark.contract  # on every backend: the Store contract
+
 G1 = "urn:test:graph:one"
 G2 = "urn:test:graph:two"
 G3 = "urn:test:graph:three"

@@ -70,6 +70,7 @@ def test_dprod_export_conforms_to_the_dprod_shapes(demo_store, tmp_path):
     assert json.loads(data)["@context"]["dprod"] == str(DPROD)
 
 
+@pytest.mark.contract
 def test_dprod_round_trip_lands_the_same_products(demo_store, tmp_path):
     out = tmp_path / "mesh.jsonld"
     out.write_bytes(export_dprod(demo_store, MESH.Active))
