@@ -176,3 +176,45 @@ def load_demo(store: Store, *, show_progress: bool | None = None) -> LoadReport:
 def is_empty(store: Store) -> bool:
     """Tell whether the store holds no data product yet."""
     return not store.ask("ASK { ?p a <https://www.omg.org/spec/DPROD/DataProduct> }")
+
+
+def drop_source(store: Store, graph: str) -> Report | None:
+    """Remove one named graph and all it brought: its triples (through the gate), its
+    entailments and search-index entries (derived again), its record in the meta graph
+    (source path, time, count) and the index's dictionary words no other label uses.
+
+    The caller refuses meshkg's own graphs (kg.namespaces.is_managed_graph)."""
+    words = _index_words(store, graph)
+    report = gate.write(store, drop=[graph])
+    _update_meta(store, [graph], [])
+    infer(store, changed=[graph])
+    _forget_words(store, words)
+    return report
+
+
+def _index_words(store: Store, graph: str) -> list[str]:
+    """Return the dictionary words of the label entries one source brought."""
+    from rdflib import URIRef
+
+    from kg import searchindex as idx
+    from kg.store.base import term_to_sparql
+    if not store.has_graph(idx.LABELS_GRAPH):
+        return []
+    res = store.query(f"SELECT DISTINCT ?w WHERE {{ GRAPH <{idx.LABELS_GRAPH}> {{ ?e "
+                      f"<{idx.SOURCE}> {term_to_sparql(URIRef(graph))} ; <{idx.WORD}> ?w }} }}")
+    return sorted(str(r["w"]) for r in res.rows)
+
+
+def _forget_words(store: Store, words: list[str]) -> None:
+    """Remove dictionary words that no label entry uses any more (the index keeps them
+    on its own: a word without entries finds nothing, but it still tells what was said)."""
+    from rdflib import URIRef
+
+    from kg import searchindex as idx
+    from kg.store.base import term_to_sparql
+    labels = f"GRAPH <{idx.LABELS_GRAPH}>"
+    for i in range(0, len(words), 400):
+        values = " ".join(term_to_sparql(URIRef(w)) for w in words[i:i + 400])
+        store.update(f"DELETE {{ {labels} {{ ?w ?p ?o }} }} WHERE {{ VALUES ?w {{ {values} }} "
+                     f"{labels} {{ ?w ?p ?o }} "
+                     f"FILTER NOT EXISTS {{ {labels} {{ ?e <{idx.WORD}> ?w }} }} }}")

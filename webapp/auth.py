@@ -8,7 +8,8 @@ import hmac
 from flask import request
 
 from kg.config import Settings
-from kg.errors import Forbidden, Unauthorized
+from kg.errors import Forbidden, ManagedGraph, Unauthorized
+from kg.namespaces import is_managed_graph
 
 SCHEME = "sha256:"
 
@@ -47,3 +48,12 @@ def require_steward(settings: Settings) -> None:
                            "send 'Authorization: Bearer <token>'")
     if not token_matches(token, settings.steward_tokens):
         raise Unauthorized("the steward token is not valid")
+
+
+def refuse_managed(graphs) -> None:
+    """Refuse a write that would touch one of meshkg's own graphs, whoever asks (403)."""
+    for graph in sorted(set(graphs)):
+        if is_managed_graph(graph):
+            raise ManagedGraph(f"<{graph}> is one of meshkg's own graphs (history, meta, "
+                               "findings, entailments, index, vocabularies): only meshkg "
+                               "writes it; nothing was written")

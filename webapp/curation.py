@@ -2,7 +2,10 @@
 
 Reading needs no account. Every POST here needs a steward (a signed-in account
 or a bearer steward token) and, for cookie sessions, a per-session CSRF token
-plus a same-origin Origin or Referer header.
+plus a same-origin Origin or Referer header. A request is token-authenticated only
+when it carries a valid `Authorization: Bearer` steward token, and then its session
+cookie is not used at all; any other Authorization header (a browser sends a cached
+Basic password on its own) leaves it a cookie request, CSRF-checked.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from kg.errors import (
 )
 from kg.namespaces import DEMO, MESH
 from webapp import get_settings, get_store
-from webapp.auth import bearer_token, token_matches
+from webapp.auth import bearer_token, refuse_managed, token_matches
 
 bp = Blueprint("curation", __name__)
 
@@ -56,12 +59,19 @@ def accounts_file() -> str | None:
             or current_app.config.get("MESHKG_ACCOUNTS_FILE"))
 
 
+def _bearer() -> bool:
+    """Tell whether the request authenticates by a steward bearer token (401 if wrong)."""
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
+        return False
+    if not token_matches(token, get_settings().steward_tokens):
+        raise Unauthorized("the steward token is not valid")
+    return True
+
+
 def current_user() -> dict | None:
     """Return {"name", "role", "bearer"} of the steward making the request, or None."""
-    token = bearer_token(request.headers.get("Authorization"))
-    if token is not None:
-        if not token_matches(token, get_settings().steward_tokens):
-            raise Unauthorized("the steward token is not valid")
+    if _bearer():
         return {"name": "token", "role": "steward", "bearer": True}
     name = session.get("user")
     if not name:
@@ -101,8 +111,8 @@ def _same_origin(url: str) -> bool:
 def _check_csrf() -> None:
     if request.method != "POST" or request.blueprint != "curation":
         return
-    if request.headers.get("Authorization"):
-        return  # bearer clients send no cookies: nothing to forge
+    if _bearer():
+        return  # answered by the token alone, never by the cookie: nothing to forge
     origin = request.headers.get("Origin")
     referer = request.headers.get("Referer")
     if origin and origin != "null":
@@ -298,6 +308,7 @@ def save(kind: str):
                                   what="IRI")
         values["iri"] = iri
         desc = curation.describe(store, iri)
+        refuse_managed(desc.graphs)
         if kind == "concept":
             rels = [p for p, _ in curation.relation_properties(store)]
             triples = curation.concept_triples(iri, values, desc, rels)
@@ -314,7 +325,7 @@ def save(kind: str):
     except ShapeViolation as exc:
         nodes = {q.subject.value for q in _would_be(triples)}
         return again(422, findings=_field_findings(iri, exc.report, nodes))
-    if request.headers.get("Authorization"):
+    if user["bearer"]:
         return {"saved": change is not None, "iri": iri,
                 "change": change.id if change else None,
                 "version": curation.describe(store, iri).version}, 201 if new else 200
@@ -366,6 +377,8 @@ def revert():
     user = require()
     change_id = request.form.get("change", "")
     old = curation.get_change(get_store(), change_id)
+    # a record forged into the history graph must not make meshkg write its own graphs
+    refuse_managed(q.graph_name.value for q in old.added | old.removed)
     try:
         curation.revert(get_store(), change_id, steward=user["name"],
                         comment=request.form.get("comment", "") or f"Revert {change_id}")
@@ -387,6 +400,7 @@ def publish():
     """Publish a draft product (lifecycle status mesh:Active)."""
     user = require()
     iri = request.form.get("iri", "")
+    refuse_managed(curation.describe(get_store(), iri).graphs if iri else ())
     try:
         curation.set_status(get_store(), iri, "Active", steward=user["name"],
                             comment=request.form.get("comment", "") or "Published draft",

@@ -33,10 +33,11 @@ from kg.inference import infer
 from kg.loading import parse_bytes
 from kg.namespaces import PREFIXES, sparql_prefixes
 from kg.results import serialize_result
+from kg.sources import drop_source
 from kg.sparqlsafety import check_query, check_update, check_user_text, tokens
 from kg.store.oxigraph import STAGING_PREFIX
 from webapp import get_settings, get_store
-from webapp.auth import require_steward
+from webapp.auth import refuse_managed, require_steward
 from webapp.linkeddata import render_graph
 from webapp.negotiation import (
     BOOLEAN,
@@ -425,15 +426,13 @@ def graph_store():
     if target is None:
         raise MethodNotAllowed(["GET", "HEAD"], "the default graph is the union of all "
                                "named graphs and cannot be written; name a graph with ?graph=")
-    if target.startswith(STAGING_PREFIX):
-        raise UsageError(f"<{target}> is an internal staging graph")
+    refuse_managed([target])  # staging graphs too
     store = get_store()
     existed = store.has_graph(target)
     if request.method == "DELETE":
         if not existed:
             raise NotFound(f"no graph <{target}> in the store")
-        gate.write(store, drop=[target])
-        infer(store, changed=[target])
+        drop_source(store, target)
         return Response(status=204)
     parsed = _parse_body(target)
     if request.method == "PUT":
