@@ -372,7 +372,14 @@ def infer(store: Store, changed: Iterable[str] | None = None, *,
     """Materialise entailments: everything, or only what the changed graphs affect.
 
     With `deltas` (see delta()), a changed source graph whose entailments exist is
-    re-derived only for the resources its changed triples mention."""
+    re-derived only for the resources its changed triples mention. The whole run holds
+    the store's write turn: what it reads is what it derives from."""
+    with store.writing():
+        return _infer(store, changed, deltas)
+
+
+def _infer(store: Store, changed: Iterable[str] | None,
+           deltas: Mapping[str, Delta] | None) -> InferenceReport:
     start = time.perf_counter()
     report = InferenceReport()
     sources = source_graphs(store)

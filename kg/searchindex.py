@@ -193,7 +193,14 @@ def refresh(store: Store, changed: Iterable[str] | None = None) -> int:
     """Bring the index up to date: everything (None) or what the changed graphs affect.
 
     Return how many index entries were written or removed (all of them on a rebuild).
+    It holds the store's write turn, taken before the build lock (one order: no deadlock
+    with a write that refreshes the index while holding its turn).
     """
+    with store.writing():
+        return _refresh(store, changed)
+
+
+def _refresh(store: Store, changed: Iterable[str] | None) -> int:
     start = time.perf_counter()
     current = _current(store)
     if changed is None or not current:
@@ -494,7 +501,7 @@ def _sync_labels_by_source(store: Store, graphs: set[str] | None) -> int:
     return n
 
 
-_BUILDING = threading.RLock()  # held by ensure() and by a full refresh
+_BUILDING = threading.RLock()  # held by ensure() and by a full refresh, after store.writing()
 
 
 def _current(store: Store) -> bool:
@@ -510,7 +517,7 @@ def ensure(store: Store) -> None:
     made before this version)."""
     if _current(store):
         return
-    with _BUILDING:
+    with store.writing(), _BUILDING:  # in the order refresh() takes them
         if not _current(store):
             log.warning("the store has no current search index: building it (once)")
             refresh(store, None)
