@@ -25,6 +25,7 @@ from kg import gate
 from kg.errors import (
     MeshError,
     NotFound,
+    QueryRefused,
     QuerySyntaxError,
     ResultTooLarge,
     UsageError,
@@ -34,7 +35,13 @@ from kg.loading import parse_bytes
 from kg.namespaces import PREFIXES, sparql_prefixes
 from kg.results import serialize_result
 from kg.sources import drop_source
-from kg.sparqlsafety import check_query, check_update, check_user_text, tokens
+from kg.sparqlsafety import (
+    check_query,
+    check_update,
+    check_user_text,
+    keyword_in,
+    tokens,
+)
 from kg.store.oxigraph import STAGING_PREFIX
 from webapp import get_settings, get_store
 from webapp.auth import refuse_managed, require_steward
@@ -356,7 +363,9 @@ def _query_page(op: Operation | None):
 
 # -- updates -------------------------------------------------------------------
 def _with_using(text: str, using: list[str], using_named: list[str]) -> str:
-    """Apply using-graph-uri / using-named-graph-uri as USING clauses (Protocol §2.2.3)."""
+    """Apply using-graph-uri / using-named-graph-uri as USING clauses (Protocol §2.2.3),
+    once the update's dataset has passed the check a query's FROM passes."""
+    check_using(text, using, using_named)
     if not using and not using_named:
         return text
     toks = list(tokens(text))
@@ -378,6 +387,142 @@ def _with_using(text: str, using: list[str], using_named: list[str]) -> str:
         prev = tok
     out.append(text[last:])
     return "".join(out)
+
+
+def check_using(text: str, using: list[str], using_named: list[str]) -> None:
+    """Let an update read only graphs there are, as FROM is checked for queries: the
+    graphs of USING / USING NAMED in its text (by IRI or prefixed name) and of the
+    using-graph-uri / using-named-graph-uri parameters must be in the store or written by
+    an earlier operation of the same request (Protocol §2.2.3's own tests fill a graph
+    with INSERT DATA, then read it with using-graph-uri); an engine or server could
+    fetch any other one.
+
+    The engine reads keywords without a word boundary (`USINGNAMED<…>`, `USINGg:x`), so
+    a USING or NAMED glued to what follows is refused, as is any text with USING whose
+    IRI holds a quote (the lexer may then read a USING as part of a string)."""
+    toks = list(tokens(text))
+    if re.search("USING", text, re.IGNORECASE) and any(
+            kind == "iri" and "'" in tok for kind, tok, _ in toks):
+        raise QueryRefused("an update with USING and an IRI holding a quote is not accepted "
+                           "(the quote may be read as part of a comparison); write it as %27")
+    params = ([("using-graph-uri", iri) for iri in using]
+              + [("using-named-graph-uri", iri) for iri in using_named])
+    prefixes: dict[str, str] = {}
+    store_graphs: set[str] | None = None
+    written: set[str] = set()  # by the operations before this one
+    took_params = False
+
+    def check(dataset: list[tuple[str, str]]) -> None:
+        nonlocal store_graphs
+        for what, iri in dataset:
+            if iri in written:
+                continue
+            if store_graphs is None:
+                store_graphs = set(get_store().graphs())
+            if iri not in store_graphs:
+                raise QueryRefused(f"{what} <{iri}>: no such graph in the store; meshkg "
+                                   "never fetches graphs from the web or from files")
+
+    for first, last in _operations(toks):
+        dataset, writes, modify, inserts, with_graph = [], set(), False, False, None
+        depth, template = 0, None  # template: the depth of an INSERT template's braces
+        for i in range(first, last):
+            kind, tok, _pos = toks[i]
+            up = tok.upper() if kind == "word" else tok
+            if tok == "{":
+                depth += 1
+                if template == -1:
+                    template = depth
+            elif tok == "}":
+                if depth == template:
+                    template = None
+                depth -= 1
+            elif kind != "word":
+                continue
+            elif (up == "PREFIX" and i + 2 < len(toks) and toks[i + 1][0] == "word"
+                    and toks[i + 1][1].endswith(":") and toks[i + 2][0] == "iri"):
+                prefixes[toks[i + 1][1][:-1]] = toks[i + 2][1][1:-1]
+            elif keyword_in(tok, "USING"):
+                dataset.append(_using_graph(text, toks, i, prefixes))
+            elif up == "INSERT" and depth == 0:
+                template = -1  # the next brace opens it
+                inserts = True
+            elif (up == "GRAPH" and template is not None) or up == "TO" or (
+                    up == "GRAPH" and depth == 0 and _after(toks, i, first) == "CREATE"):
+                graph = _graph_name(toks, i + 1, prefixes)
+                if graph is not None:
+                    writes.add(graph)
+            elif up == "WITH" and depth == 0:
+                with_graph = _graph_name(toks, i + 1, prefixes)
+            elif up == "WHERE" and depth == 0 and i > first and toks[i - 1][1] == "}":
+                modify = True
+        if inserts and with_graph is not None:  # the template's default graph
+            writes.add(with_graph)
+        if modify:
+            dataset += params
+            took_params = True
+        check(dataset)
+        written |= writes
+    if not took_params:
+        check(params)
+
+
+def _operations(toks: list) -> list[tuple[int, int]]:
+    """Split an update's tokens into its operations (at `;` outside braces)."""
+    out, first, depth = [], 0, 0
+    for i, (_kind, tok, _pos) in enumerate(toks):
+        depth += (tok == "{") - (tok == "}")
+        if tok == ";" and depth == 0:
+            out.append((first, i))
+            first = i + 1
+    out.append((first, len(toks)))
+    return out
+
+
+def _after(toks: list, i: int, first: int) -> str:
+    """Return the keyword before toks[i], SILENT skipped."""
+    j = i - 1
+    while j >= first and toks[j][1].upper() == "SILENT":
+        j -= 1
+    return toks[j][1].upper() if j >= first else ""
+
+
+def _graph_name(toks: list, j: int, prefixes: dict[str, str]) -> str | None:
+    """Return the graph IRI at toks[j] (skipping GRAPH after TO), or None."""
+    if j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() == "GRAPH":
+        j += 1
+    if j >= len(toks):
+        return None
+    kind, tok, _ = toks[j]
+    if kind == "iri":
+        return tok[1:-1]
+    if kind == "word" and ":" in tok:
+        prefix, local = tok.split(":", 1)
+        if prefix in prefixes:
+            return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+    return None
+
+
+def _using_graph(text: str, toks: list, i: int, prefixes: dict[str, str]) -> tuple[str, str]:
+    """Return ("USING" or "USING NAMED" with its position, graph IRI) of toks[i]."""
+    _kind, tok, pos = toks[i]
+    where = (f"line {text.count(chr(10), 0, pos) + 1}, "
+             f"column {pos - text.rfind(chr(10), 0, pos)}")
+    if tok.upper() != "USING":
+        raise QueryRefused(f"{tok!r} ({where}): write USING apart from what follows it")
+    what, j = "USING", i + 1
+    if j < len(toks) and toks[j][0] == "word" and keyword_in(toks[j][1], "NAMED"):
+        if toks[j][1].upper() != "NAMED":
+            raise QueryRefused(f"{toks[j][1]!r} ({where}): write NAMED apart from what "
+                               "follows it")
+        what, j = "USING NAMED", j + 1
+    if j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() == "GRAPH":
+        raise QueryRefused(f"{what} ({where}) must name a graph by its IRI")
+    graph = _graph_name(toks, j, prefixes)
+    if graph is None:
+        raise QueryRefused(f"{what} ({where}) must name a graph by its IRI or a declared "
+                           "prefix")
+    return f"{what} ({where})", graph
 
 
 def apply_update(text: str) -> None:
