@@ -8,6 +8,7 @@ the blank nodes they lead to, as Turtle, JSON-LD, N-Triples, RDF/XML or HTML.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -57,6 +58,38 @@ LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 
 
 # -- IRIs, links and terms, shared with the SPARQL results page ----------------
+#: query parameters that name an IRI, on every page that takes them
+IRI_PARAMS = ("iri", "open", "scheme")
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\x00-\x20\x7f-\x9f]*")
+
+
+def check_iri(iri: str, what: str) -> str:
+    """Return an absolute IRI (RFC 3987), or raise UsageError naming what it was given as.
+
+    pyoxigraph's IRI parser decides, the store's own: whatever it refuses would fail in
+    the store instead, as a 502."""
+    import pyoxigraph as ox
+    valid = _IRI.fullmatch(iri or "") is not None
+    if valid:
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            valid = False
+    if not valid:
+        raise UsageError(f"{what}: not an absolute IRI: {iri!r} (an IRI has a scheme and "
+                         "no spaces, control characters, <>\"{}|^`\\ or bad %-escapes)")
+    return iri
+
+
+@bp.before_app_request
+def _check_iri_params() -> None:
+    """Refuse a page whose IRI parameter is not an IRI, before any view runs (400)."""
+    for name in IRI_PARAMS:
+        for value in request.args.getlist(name):
+            if value:  # an empty one: the page says what is missing
+                check_iri(value, name)
+
+
 def is_linkable(iri: str) -> bool:
     """Tell whether an IRI may become a link (http, https, mailto; never javascript: or data:)."""
     return urlsplit(iri).scheme.lower() in LINKABLE_SCHEMES
@@ -114,8 +147,7 @@ def rdf_term(term) -> Markup:
 # -- describing a resource -----------------------------------------------------
 def describe(iri: str) -> Graph:
     """Return an IRI's description; raise NotFound when the graph never mentions it."""
-    if not iri or any(c in iri for c in '<>"{}|^`\\ \n\r\t') or ":" not in iri:
-        raise UsageError(f"not an absolute IRI: {iri!r}")
+    check_iri(iri, "iri")
     store, settings = get_store(), get_settings()
     budget = {"timeout": settings.query_timeout}
     res = store.query(DESCRIBE, bindings={"s": URIRef(iri)}, max_rows=settings.max_rows,

@@ -45,7 +45,7 @@ from kg.sparqlsafety import (
 from kg.store.oxigraph import STAGING_PREFIX
 from webapp import get_settings, get_store
 from webapp.auth import refuse_managed, require_steward
-from webapp.linkeddata import render_graph
+from webapp.linkeddata import check_iri, render_graph
 from webapp.negotiation import (
     BOOLEAN,
     HTML,
@@ -144,8 +144,7 @@ def _graph_iris(name: str) -> list[str]:
 
 
 def _check_iri(iri: str, what: str) -> None:
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\s]*", iri or ""):
-        raise UsageError(f"{what}: not an absolute IRI: {iri!r}")
+    check_iri(iri, what)
 
 
 def _body_text() -> str:
