@@ -12,7 +12,6 @@ import pytest
 
 from kg.config import Settings
 from kg.loading import parse_file
-from kg.sources import load_demo
 from kg.store.oxigraph import OxigraphStore
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -38,14 +37,15 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory):
-    """Serve the browser on a free loopback port for the whole session."""
+def base_url(tmp_path_factory, _demo_template):
+    """Serve the browser on a free loopback port for the whole session, over the demo
+    (the session's template, as `load_demo` leaves it) and the extra graphs."""
     from kg.inference import infer
     from webapp.serve import make_server, start_in_thread
 
     path = tmp_path_factory.mktemp("browser") / "store"
+    shutil.copytree(_demo_template[0], path)
     store = OxigraphStore(path)
-    load_demo(store, show_progress=False)
     for name, graph in (("catalog/mini-mesh.ttl", "urn:test:mini-mesh"),
                         ("corpora/uat/UAT.rdf", "urn:test:uat")):
         store.write_quads({graph: parse_file(DATA / name, graph=graph).quads})

@@ -4,6 +4,7 @@ hostile labels, and the Unified Astronomy Thesaurus for tree speed."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -15,7 +16,6 @@ from kg.errors import NotFound, UsageError
 from kg.inference import infer
 from kg.loading import parse_file
 from kg.namespaces import DPROD, MESH
-from kg.sources import load_demo
 from kg.store.oxigraph import OxigraphStore
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -26,10 +26,12 @@ UAT = "http://astrothesaurus.org/uat/"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """The demo mesh and the tiny hostile mesh, in one on-disk store."""
-    s = OxigraphStore(tmp_path_factory.mktemp("catalog") / "store")
-    load_demo(s, show_progress=False)
+def store(tmp_path_factory, _demo_template):
+    """The demo mesh (as `load_demo` leaves it: the session's template copied) and the
+    tiny hostile mesh, in one on-disk store."""
+    path = tmp_path_factory.mktemp("catalog") / "store"
+    shutil.copytree(_demo_template[0], path)
+    s = OxigraphStore(path)
     mini = parse_file(DATA / "catalog" / "mini-mesh.ttl", graph="urn:test:mini-mesh")
     s.write_quads({"urn:test:mini-mesh": mini.quads})
     infer(s, changed=["urn:test:mini-mesh"])  # what every load does after writing

@@ -4,6 +4,7 @@ and a tiny mesh whose labels try to inject HTML and whose links use javascript: 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import quote
 
@@ -12,7 +13,6 @@ import pytest
 from kg.config import Settings
 from kg.inference import infer
 from kg.loading import parse_file
-from kg.sources import load_demo
 from kg.store.oxigraph import OxigraphStore
 from webapp import create_app
 from webapp.browse import CSP, page_for, safe_href
@@ -24,10 +24,10 @@ EX = "https://example.org/mesh/"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(tmp_path_factory, _demo_template):
     path = tmp_path_factory.mktemp("browse") / "store"
+    shutil.copytree(_demo_template[0], path)  # the demo as load_demo leaves it, built once
     store = OxigraphStore(path)
-    load_demo(store, show_progress=False)
     mini = parse_file(DATA / "catalog" / "mini-mesh.ttl", graph="urn:test:mini-mesh")
     store.write_quads({"urn:test:mini-mesh": mini.quads})
     infer(store, changed=["urn:test:mini-mesh"])  # what every load does after writing

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from urllib.parse import urlencode
@@ -13,7 +14,6 @@ import pytest
 
 from kg.config import Settings
 from kg.governance import check_shapes, check_store
-from kg.sources import load_demo
 from kg.store.oxigraph import OxigraphStore
 from webapp import create_app
 
@@ -49,11 +49,10 @@ def _cli(store_path, case: dict) -> tuple[int, dict]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, _demo_template):
     """The demo mesh on disk, with the CLI's answers taken while no one else holds it."""
     path = tmp_path_factory.mktemp("governance") / "store"
-    with OxigraphStore(path) as store:
-        load_demo(store, show_progress=False)
+    shutil.copytree(_demo_template[0], path)  # as load_demo leaves it, built once
     answers = [_cli(path, case) for case in CASES]
     store = OxigraphStore(path)
     app = create_app(Settings(store=str(path), load_demo=False), store)

@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from kg.config import Settings
-from kg.sources import load_demo
 from kg.store.oxigraph import OxigraphStore
 from webapp import create_app
 from webapp.auth import hash_token
@@ -20,12 +19,9 @@ TOKEN = "steward-secret-for-imports"
 
 
 @pytest.fixture(scope="module")
-def _demo(tmp_path_factory):
-    path = tmp_path_factory.mktemp("imports-demo") / "store"
-    store = OxigraphStore(path)
-    load_demo(store)
-    store.close()
-    return path
+def _demo(_demo_template):
+    """The demo mesh's store folder (the session's template, copied by `_app`)."""
+    return _demo_template[0]
 
 
 def _app(template, tmp_path, **overrides):
