@@ -9,7 +9,7 @@ the blank nodes they lead to, as Turtle, JSON-LD, N-Triples, RDF/XML or HTML.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
@@ -95,6 +95,43 @@ def is_linkable(iri: str) -> bool:
     return urlsplit(iri).scheme.lower() in LINKABLE_SCHEMES
 
 
+@bp.app_template_filter("ascii_host")
+def ascii_host(url: object) -> str:
+    """Return a URL with its host in ASCII (IDNA punycode), so that a look-alike host
+    (`https://аррle.com`, Cyrillic а and р) shows as what it is (`xn--le-6kc8da.com`)
+    wherever a link is rendered; mailto: addresses too. Everything else is kept."""
+    text = str(url or "")
+    if text.isascii():
+        return text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text
+    if parts.scheme.lower() == "mailto":
+        local, at, domain = parts.path.rpartition("@")
+        if not at or domain.isascii():
+            return text
+        return urlunsplit(parts._replace(path=f"{local}@{_idna(domain)}"))
+    if parts.netloc.isascii():
+        return text
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    host, colon, port = hostport.rpartition(":")
+    if not colon or not port.isdigit():
+        host, colon, port = hostport, "", ""
+    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{_idna(host)}{colon}{port}"))
+
+
+def _idna(host: str) -> str:
+    """Return a host name in ASCII: IDNA (nameprep maps look-alike forms such as
+    fullwidth letters as browsers do), else each non-ASCII label as raw punycode."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:  # a label IDNA 2003 refuses (too long, unassigned, ...)
+        return ".".join(label if label.isascii() else
+                        "xn--" + label.lower().encode("punycode").decode("ascii")
+                        for label in re.split("[.\u3002\uff0e\uff61]", host))
+
+
 def resource_url(iri: str) -> str:
     """Return the path of an IRI's page: its own path in our namespace, else /resource."""
     base = get_settings().base_iri
@@ -117,10 +154,11 @@ def term_html(term) -> Markup:
     """Render one RDF term as escaped HTML; IRIs link to their pages when safe."""
     if isinstance(term, URIRef):
         iri = str(term)
+        shown = ascii_host(iri)  # a look-alike host never shows as the real one
         if is_linkable(iri):
             return Markup('<a class="iri" href="{}" title="{}">{}</a>').format(
-                resource_url(iri), iri, compact(iri))
-        return Markup('<span class="iri">{}</span>').format(iri)
+                resource_url(iri), shown, compact(shown))
+        return Markup('<span class="iri">{}</span>').format(shown)
     if isinstance(term, BNode):
         return Markup('<span class="bnode">_:{}</span>').format(str(term))
     if isinstance(term, Literal):
@@ -170,7 +208,7 @@ def _label(graph: Graph, iri: URIRef) -> str:
         if values:
             english = [v for v in values if getattr(v, "language", None) in ("en", None)]
             return str((english or values)[0])
-    return compact(str(iri))
+    return compact(ascii_host(str(iri)))
 
 
 def _rows(graph: Graph, node, depth: int = 0, seen: frozenset = frozenset()) -> list[dict]:
