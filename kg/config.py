@@ -32,6 +32,8 @@ class Settings:
     query_timeout: float = 10.0
     update_timeout: float = 30.0
     update_memory_mb: int = 2048
+    rule_timeout: float = 60.0
+    rule_memory_mb: int = 2048
     max_rows: int = 10000
     max_body: int = 10 * 1024 * 1024
     max_file: int = 512 * 1024 * 1024

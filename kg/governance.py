@@ -23,6 +23,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
 from kg import resources
+from kg.config import Settings
 from kg.errors import NotFound, QueryRefused, UsageError
 from kg.namespaces import (
     DPROD,
@@ -296,8 +297,22 @@ def check_shapes(rule_files: Iterable[Path] = ()) -> Graph:
 
 
 def check_store(store: Store, shapes: Graph, *, rules: Sequence[str] = (),
-                record: bool = True) -> CheckRun:
-    """Validate every resource of the store with the shapes; keep findings and a summary."""
+                record: bool = True, rule_timeout: float = Settings.rule_timeout,
+                rule_memory_mb: int = Settings.rule_memory_mb) -> CheckRun:
+    """Validate every resource of the store with the shapes; keep findings and a summary.
+
+    The SPARQL-based constraints (the built-in rules and the steward's rule files) run in
+    a worker process, each query within `rule_timeout` seconds and the worker within
+    `rule_memory_mb` MB (settings of those names): a runaway rule stops the check with
+    QueryTimeout or OverBudget (exit 3) instead of taking the machine."""
+    from kg.store.sandbox import Evaluator
+    with Evaluator(timeout=rule_timeout, memory_mb=rule_memory_mb, what="rule query",
+                   settings_names=("rule_timeout", "rule_memory_mb")) as evaluator:
+        return _check_store(store, shapes, rules=rules, record=record, evaluator=evaluator)
+
+
+def _check_store(store: Store, shapes: Graph, *, rules: Sequence[str], record: bool,
+                 evaluator) -> CheckRun:
     from kg.validation import (
         Report,
         asserted_graphs,
@@ -316,7 +331,7 @@ def check_store(store: Store, shapes: Graph, *, rules: Sequence[str] = (),
         data += store.construct(query, default_graphs=graphs)
         owner.update(_ownership(data, batch))
         described = {str(s) for s in data.subjects() if isinstance(s, URIRef)}
-        part = validate_graph(data, shapes, focus=described | set(batch))
+        part = validate_graph(data, shapes, focus=described | set(batch), evaluator=evaluator)
         report.results += part.results
         report.checked += batch
     save_report(store, report, full=True)
@@ -327,7 +342,8 @@ def check_store(store: Store, shapes: Graph, *, rules: Sequence[str] = (),
 
 
 def check_files(paths: Sequence[str | Path], shapes: Graph, *,
-                rules: Sequence[str] = ()) -> CheckRun:
+                rules: Sequence[str] = (), rule_timeout: float = Settings.rule_timeout,
+                rule_memory_mb: int = Settings.rule_memory_mb) -> CheckRun:
     """Check RDF files in a temporary in-memory store with the shipped vocabularies."""
     from kg.loading import expand_paths, parse_file
     from kg.sources import ensure_vocabularies, write_parsed
@@ -336,7 +352,8 @@ def check_files(paths: Sequence[str | Path], shapes: Graph, *,
     with OxigraphStore(None) as scratch:
         ensure_vocabularies(scratch)
         write_parsed(scratch, parsed, validate=False, run_inference=False)
-        return check_store(scratch, shapes, rules=rules, record=False)
+        return check_store(scratch, shapes, rules=rules, record=False,
+                           rule_timeout=rule_timeout, rule_memory_mb=rule_memory_mb)
 
 
 def _ownership(data: Graph, focus: Iterable[str]) -> dict[str, str]:

@@ -207,12 +207,14 @@ def _prefixes(shapes: Graph, constraint) -> str | None:
     return "".join(lines)
 
 
-def run(store: Store, constraints: list[Constraint], *,
-        default_graphs: list[str] | None = None) -> list[dict]:
-    """Run compiled constraints over the store; return one dict per validation result."""
+def run(store: Store | None, constraints: list[Constraint], *,
+        default_graphs: list[str] | None = None, answer=None) -> list[dict]:
+    """Run compiled constraints over the store, or through `answer(query)` (a budgeted
+    worker holding the data); return one dict per validation result."""
     out: list[dict] = []
     for c in constraints:
-        res = store.query(c.query, default_graphs=default_graphs)
+        res = (answer(c.query) if answer is not None
+               else store.query(c.query, default_graphs=default_graphs))
         for row in res.rows:
             this = row.get("this")
             if this is None:

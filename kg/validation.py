@@ -180,12 +180,15 @@ def load_shapes(extra: Sequence[str | Path] = (), *, dprod: bool = False) -> Gra
 
 def validate_graph(data: Graph, shapes: Graph | None = None, *,
                    focus: Iterable[str] | None = None,
-                   engine: str = Settings.shacl_engine) -> Report:
+                   engine: str = Settings.shacl_engine, evaluator=None) -> Report:
     """Validate an rdflib graph (never modified) against shapes; keep only `focus` results.
 
-    `engine` is `settings.shacl_engine` (kg.config.SHACL_ENGINES)."""
+    `engine` is `settings.shacl_engine` (kg.config.SHACL_ENGINES); with `evaluator` (a
+    kg.store.sandbox.Evaluator) the SPARQL-based constraints run in it, within its
+    budgets (shapes from outside the code: a steward's rule files)."""
     shapes = shapes if shapes is not None else load_shapes()
-    results = _run_engine(data, shapes, engine)
+    results = run_engine(data.serialize(format="nt", encoding="utf-8"), shapes,
+                         engine=engine, evaluator=evaluator)
     keep = None if focus is None else set(focus)
     report = Report(results=[f for f in results if keep is None or f.focus in keep])
     report.checked = sorted(keep) if keep is not None else sorted(
@@ -193,13 +196,9 @@ def validate_graph(data: Graph, shapes: Graph | None = None, *,
     return report
 
 
-def _run_engine(data: Graph, shapes: Graph, engine: str) -> list[Finding]:
-    return run_engine(data.serialize(format="nt", encoding="utf-8"), shapes, engine=engine)
-
-
 def run_engine(ntriples: bytes, shapes: Graph, *, store: Store | None = None,
                default_graphs: list[str] | None = None,
-               engine: str = Settings.shacl_engine) -> list[Finding]:
+               engine: str = Settings.shacl_engine, evaluator=None) -> list[Finding]:
     """Validate N-Triples against shapes: the SHACL `engine` (`settings.shacl_engine`) for
     core constraints, and the SPARQL-based ones as one query each (kg.shaclsparql) over
     `store` when given (which must hold the same data in `default_graphs`), else over an
@@ -226,7 +225,10 @@ def run_engine(ntriples: bytes, shapes: Graph, *, store: Store | None = None,
             data, shacl_graph=core, inference="none", advanced=True,
             allow_warnings=True, allow_infos=True, do_owl_imports=False)
     found = _findings(report_graph)
-    if constraints:
+    if constraints and evaluator is not None:
+        found += [Finding(**r) for r in shaclsparql.run(
+            None, constraints, answer=lambda q: evaluator.query(ntriples, q, graph=_SCRATCH))]
+    elif constraints:
         if store is None:
             from kg.store.oxigraph import OxigraphStore
             store = OxigraphStore()

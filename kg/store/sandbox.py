@@ -125,12 +125,31 @@ def _answer(store, task: dict):
     return {"kind": "graph", "triples": triples, "truncated": truncated}
 
 
-def _worker_main(read_fd: int, write_fd: int) -> None:
-    """Answer tasks from the parent until the pipe closes (runs in the worker)."""
+def _cap_address_space(cap: int) -> None:
+    """Cap this process's address space at `cap` bytes (0: no cap), within the hard limit."""
+    if cap <= 0:
+        return
+    try:
+        import resource
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # no address-space limits here (not POSIX): the time budget still holds
+
+
+def _worker_main(read_fd: int, write_fd: int, cap: int = 0) -> None:
+    """Answer tasks from the parent until the pipe closes (runs in the worker).
+
+    A task names a checkpoint to read (`snapshot`), or carries its data (`data`: a key,
+    N-Triples or None when the worker holds that key already, and the graph to load
+    them into)."""
     import signal
 
     import pyoxigraph as ox
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    _cap_address_space(cap)
     inbox = Connection(read_fd, writable=False)
     outbox = Connection(write_fd, readable=False)
     store, opened = None, None
@@ -140,7 +159,14 @@ def _worker_main(read_fd: int, write_fd: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            if task["snapshot"] != opened:
+            data = task.get("data")
+            if data is not None and data[0] != opened:
+                store = None
+                store = ox.Store()
+                store.load(data[1], format=ox.RdfFormat.N_TRIPLES,
+                           to_graph=ox.NamedNode(data[2]))
+                opened = data[0]
+            elif data is None and task["snapshot"] != opened:
                 store = None
                 store = ox.Store.read_only(task["snapshot"])
                 opened = task["snapshot"]
@@ -162,16 +188,7 @@ def _update_main() -> None:
     import pyoxigraph as ox
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     task = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - our parent's request
-    cap = task["cap"]
-    if cap > 0:
-        try:
-            import resource
-            _, hard = resource.getrlimit(resource.RLIMIT_AS)
-            if hard != resource.RLIM_INFINITY:
-                cap = min(cap, hard)
-            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-        except (ImportError, ValueError, OSError):
-            pass  # no address-space limits here (not POSIX): the time budget still holds
+    _cap_address_space(task["cap"])
     default = ox.NamedNode(task["default_graph"])
     skip = tuple(task["skip_prefixes"])
 
@@ -296,6 +313,88 @@ def evaluate_update(sparql: str, *, default_graph: str, checkpoint: str | None =
                      f"({detail[0][:200]})")
 
 
+class Evaluator:
+    """A worker of its own that answers queries over a copy of some N-Triples, each
+    within a time budget, its address space capped: SPARQL from outside the code that
+    runs on data handed to it (a steward's rule files over the resources `meshkg check`
+    validates). Past `timeout` seconds a query raises QueryTimeout, past `memory_mb` MB
+    OverBudget; the worker is then replaced by a fresh one for the next query."""
+
+    def __init__(self, *, timeout: float, memory_mb: int | None, what: str = "query",
+                 settings_names: tuple[str, str] = ("query_timeout", "memory_mb")) -> None:
+        self.timeout = timeout
+        self.memory_mb = memory_mb if memory_mb and memory_mb > 0 else None
+        self.what = what
+        self.names = settings_names
+        self._worker: _Worker | None = None
+        self._held: str | None = None
+        self._stderr = None
+
+    def _start(self) -> _Worker:
+        import tempfile
+        if self._worker is None:
+            cap = self.memory_mb * 2**20 + _UPDATE_BASE if self.memory_mb else 0
+            self._stderr = tempfile.TemporaryFile()
+            self._worker, self._held = _Worker(cap, stderr=self._stderr), None
+        return self._worker
+
+    def query(self, ntriples: bytes, sparql: str, *, graph: str,
+              max_rows: int | None = None):
+        """Answer one query over `ntriples` loaded into `graph` (its default graph)."""
+        import hashlib
+        key = hashlib.sha256(ntriples).hexdigest()
+        worker = self._start()
+        task = {"snapshot": None, "sparql": sparql, "max_rows": max_rows, "bindings": {},
+                "data": (key, None if key == self._held else ntriples, graph),
+                "default_graphs": [graph], "named_graphs": None}
+        try:
+            worker.send.send(task)
+            if not worker.recv.poll(self.timeout):
+                self._stop()
+                log.warning("%s stopped at its %.1f s budget: %.200s", self.what,
+                            self.timeout, sparql)
+                raise QueryTimeout(
+                    f"a {self.what} was stopped at its time budget of {self.timeout:g} s "
+                    f"({self.names[0]}); make it more selective or raise the budget")
+            status, payload = worker.recv.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            err = self._stop()
+            if self.memory_mb and (not err or any(x in err for x in _OUT_OF_MEMORY)):
+                raise OverBudget(f"a {self.what} needed more than its memory budget of "
+                                 f"{self.memory_mb:,} MB ({self.names[1]}) and was "
+                                 "stopped") from None
+            raise StoreError(f"the worker answering a {self.what} died: "
+                             f"{err.decode('utf-8', 'replace')[-200:]}") from None
+        self._held = key
+        if status == "syntax":
+            raise QuerySyntaxError(f"SPARQL syntax error in a {self.what}: {payload}")
+        if status == "error":
+            raise StoreError(f"a {self.what} failed: {payload}")
+        return _result(payload)
+
+    def _stop(self) -> bytes:
+        err = b""
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+        if self._stderr is not None:
+            self._stderr.seek(0)
+            err = self._stderr.read()[-20000:]
+            self._stderr.close()
+            self._stderr = None
+        return err
+
+    def close(self) -> None:
+        """Stop the worker."""
+        self._stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class _Worker:
     """One worker process and its two pipes.
 
@@ -303,13 +402,13 @@ class _Worker:
     the caller's __main__ and breaks scripts without a main guard.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int = 0, stderr=None) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        cmd, env = _child_command(f"_worker_main({to_child_r}, {from_child_w})")
+        cmd, env = _child_command(f"_worker_main({to_child_r}, {from_child_w}, {int(cap)})")
         try:
             self.proc = subprocess.Popen(
-                cmd, pass_fds=(to_child_r, from_child_w),
+                cmd, pass_fds=(to_child_r, from_child_w), stderr=stderr,
                 stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         finally:
             os.close(to_child_r)
