@@ -185,11 +185,40 @@ def drop_source(store: Store, graph: str) -> Report | None:
 
     The caller refuses meshkg's own graphs (kg.namespaces.is_managed_graph)."""
     words = _index_words(store, graph)
+    subjects = _subjects(store, graph)
     report = gate.write(store, drop=[graph])
     _update_meta(store, [graph], [])
     infer(store, changed=[graph])
     _forget_words(store, words)
+    _forget_findings(store, subjects)
     return report
+
+
+def _subjects(store: Store, graph: str) -> list[str]:
+    """Return the IRIs one graph describes."""
+    from rdflib import URIRef
+    res = store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }",
+                      default_graphs=[graph])
+    return sorted(str(r["s"]) for r in res.rows if isinstance(r["s"], URIRef))
+
+
+def _forget_findings(store: Store, subjects: list[str]) -> None:
+    """Remove the validation status (and findings) of resources no graph describes now."""
+    from rdflib import URIRef
+
+    from kg.namespaces import MESH
+    from kg.store.base import term_to_sparql
+    from kg.validation import VALIDATION_GRAPH
+    if not store.has_graph(VALIDATION_GRAPH):
+        return
+    found = f"GRAPH <{VALIDATION_GRAPH}>"
+    for i in range(0, len(subjects), 400):
+        values = " ".join(term_to_sparql(URIRef(s)) for s in subjects[i:i + 400])
+        store.update(
+            f"DELETE {{ {found} {{ ?st ?p ?o . ?r ?rp ?ro }} }} WHERE {{ "
+            f"VALUES ?focus {{ {values} }} {found} {{ ?st <{MESH.focus}> ?focus ; ?p ?o "
+            f"OPTIONAL {{ ?st <{MESH.finding}> ?r . ?r ?rp ?ro }} }} "
+            f"FILTER NOT EXISTS {{ GRAPH ?any {{ ?focus ?anyp ?anyo }} }} }}")
 
 
 def _index_words(store: Store, graph: str) -> list[str]:

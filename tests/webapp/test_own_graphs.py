@@ -296,3 +296,6 @@ def test_graph_store_put_then_delete_leaves_nothing_of_the_graph(app, store):
     assert _meta_of(store, graph) == [] and _words(store, "quagga") == []
     assert not _found(client, "quagga")
     assert not any(graph in g for g in store.graphs())  # its entailment graph too
+    # nor any statement about what it described (its validation status included)
+    assert not store.ask("ASK { GRAPH ?g { { <https://x.org/zebra> ?p ?o } "
+                         "UNION { ?s ?p <https://x.org/zebra> } } }")
