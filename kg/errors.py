@@ -82,6 +82,18 @@ class OverBudget(MeshError):
     http_status = 503
 
 
+class Busy(MeshError):
+    """Every evaluation slot this client may use, or every worker, stayed taken for the
+    bounded wait: the same request may succeed later (`retry_after` seconds)."""
+
+    exit_code = 3
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
 class ResultTooLarge(MeshError):
     """A result over the row cap: the request must change (a LIMIT, or partial=true),
     so 400 and not 503, which tells a client to send the same request again."""

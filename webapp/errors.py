@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from kg.errors import MeshError, ShapeViolation
+from kg.errors import Busy, MeshError, ShapeViolation
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(MeshError)
     def _mesh(exc: MeshError):
-        return error_body(exc.http_status, exc.message,
-                          exc.detail if isinstance(exc.detail, dict | list) else None)
+        resp = app.make_response(error_body(
+            exc.http_status, exc.message,
+            exc.detail if isinstance(exc.detail, dict | list) else None))
+        if isinstance(exc, Busy):  # the one 503 worth retrying as it is: say when
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -16,7 +16,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF
 from werkzeug.exceptions import MethodNotAllowed, NotAcceptable, UnsupportedMediaType
@@ -45,6 +45,7 @@ from kg.sparqlsafety import (
 from kg.store.oxigraph import STAGING_PREFIX
 from webapp import get_settings, get_store
 from webapp.auth import refuse_managed, require_steward
+from webapp.fairness import client_id
 from webapp.linkeddata import check_iri, render_graph
 from webapp.negotiation import (
     BOOLEAN,
@@ -277,13 +278,16 @@ def run_query(op: Operation):
     # refuse SERVICE/LOAD/remote FROM on the client's own text, so positions are theirs
     check_query(op.text, known_graphs=lambda: set(store.graphs()))
     check_user_text(op.text)
+    limiter = current_app.extensions["meshkg.limiter"]
     try:
         # relative IRIs resolve against base_iri (the Protocol lets the service pick the
-        # base); error positions are shifted back past this one line
-        return store.query(f"BASE <{settings.base_iri}>\n{op.text}",
-                                 default_graphs=op.default_graphs,
-                                 named_graphs=op.named_graphs,
-                                 timeout=settings.query_timeout, max_rows=settings.max_rows)
+        # base); error positions are shifted back past this one line; each client runs
+        # its share of the query workers at a time (webapp.fairness)
+        with limiter.slot(client_id(settings.steward_tokens)):
+            return store.query(f"BASE <{settings.base_iri}>\n{op.text}",
+                               default_graphs=op.default_graphs,
+                               named_graphs=op.named_graphs,
+                               timeout=settings.query_timeout, max_rows=settings.max_rows)
     except QuerySyntaxError as exc:
         raise QuerySyntaxError(_readable_position(exc.message, shift=1)) from None
 

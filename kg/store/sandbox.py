@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from kg.errors import OverBudget, QuerySyntaxError, QueryTimeout, StoreError, UsageError
+from kg.errors import (
+    Busy,
+    OverBudget,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreError,
+    UsageError,
+)
 
 # Workers load this file on its own (see _Worker): heavy imports (rdflib, the
 # store package) stay inside the functions only the parent calls.
@@ -441,6 +448,10 @@ def _fingerprint(path: Path) -> tuple:
 class Sandbox:
     """A pool of killable query workers over checkpoints of one on-disk store."""
 
+    #: how long a query waits for a free worker before it is answered Busy (503 with
+    #: Retry-After) instead of holding a request thread while others' queries run
+    QUEUE_WAIT = 2.0
+
     def __init__(self, store_path: str | os.PathLike, *, workers: int = 2) -> None:
         self.store_path = Path(store_path)
         self.dir = self.store_path.with_name(self.store_path.name + ".sandbox")
@@ -512,8 +523,10 @@ class Sandbox:
         deadline = time.monotonic() + timeout
         snap = self._acquire_snapshot(store)
         try:
-            if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                raise self._timeout(timeout, "all query workers stayed busy")
+            wait = min(self.QUEUE_WAIT, max(0.0, deadline - time.monotonic()))
+            if not self._slots.acquire(timeout=wait):
+                raise Busy(f"all {self._size} query workers stayed busy for {wait:g} s; "
+                           "try again in a moment", retry_after=min(timeout, 10))
             try:
                 return self._run(snap, sparql, bindings, default_graphs, named_graphs,
                                  deadline, timeout, max_rows)
@@ -607,8 +620,9 @@ def declared_dataset(sparql: str) -> tuple[list[str], list[str]] | None:
 
 
 def default_workers() -> int:
-    """Return the pool size: two at least, so one runaway never blocks the rest."""
-    return max(2, min(4, os.cpu_count() or 2))
+    """Return the pool size: four at least, so that two clients' runaway queries (each
+    client may run one at a time: webapp.fairness) leave workers for everyone else."""
+    return max(4, min(8, 2 * (os.cpu_count() or 2)))
 
 
 def sandbox_for(store) -> Sandbox:
