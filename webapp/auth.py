@@ -38,11 +38,13 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip()
 
 
-def require_steward(settings: Settings) -> None:
-    """Allow a write only when updates are on and the request carries a steward token."""
+def require_steward(settings: Settings, fallback: str | None = None) -> None:
+    """Allow a write only when updates are on and the request carries a steward token:
+    `Authorization: Bearer …`, else `fallback` (an upload form's token field). Any other
+    Authorization header (a Basic password a browser adds on its own) is no token."""
     if not settings.updates_enabled:
         raise Forbidden("updates are disabled on this server (set updates_enabled)")
-    token = bearer_token(request.headers.get("Authorization"))
+    token = bearer_token(request.headers.get("Authorization")) or fallback or None
     if token is None:
         raise Unauthorized("this write needs a steward token: "
                            "send 'Authorization: Bearer <token>'")

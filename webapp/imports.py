@@ -1,6 +1,6 @@
 """Steward uploads (`/import`) and standard exports (`/export/...`).
 
-Uploads need updates switched on and a steward bearer token (the Authorization header,
+Uploads need updates switched on and a steward bearer token (an Authorization Bearer header,
 or the form's token field: a credential the browser never sends on its own, so no
 cross-site form can post one). Each uploaded file is stored under a fresh temporary
 folder by a sanitised name, imported on its own, and the folder is removed after.
@@ -18,7 +18,7 @@ from kg.errors import HostileInput, UsageError
 from kg.exchange.cli import IMPORTERS
 from kg.exchange.report import ImportReport, SourceReport
 from webapp import get_settings, get_store
-from webapp.auth import token_matches
+from webapp.auth import require_steward
 
 bp = Blueprint("imports", __name__)
 
@@ -28,18 +28,9 @@ MAX_FILES = 50
 
 
 def _require_steward() -> None:
-    """Check updates are on and a steward token came with the request."""
-    from webapp.auth import require_steward
-    token = request.form.get("token")
-    if token and "Authorization" not in request.headers:
-        from kg.errors import Forbidden, Unauthorized
-        settings = get_settings()
-        if not settings.updates_enabled:
-            raise Forbidden("updates are disabled on this server (set updates_enabled)")
-        if not token_matches(token, settings.steward_tokens):
-            raise Unauthorized("the steward token is not valid")
-        return
-    require_steward(get_settings())
+    """Check updates are on and a steward token came with the request (a Bearer header,
+    else the form's token field); the session cookie never counts here."""
+    require_steward(get_settings(), fallback=request.form.get("token"))
 
 
 def safe_name(name: str | None) -> str:

@@ -107,6 +107,8 @@ ROUTES = {
                  lambda app: {"action": "add", "name": "mallory",
                               "password": "mallory-password-1", "role": "admin"}),
     "signout": ("/signout", "alice", lambda app: {}),
+    "signin": ("/signin", "alice",
+               lambda app: {"name": "root", "password": "root-password", "next": "/curate"}),
 }
 
 
@@ -124,11 +126,12 @@ def test_basic_authorization_does_not_skip_csrf(app, route, origin):
     assert r.status_code == 403, r.get_data(as_text=True)
     assert "refused" in r.get_data(as_text=True)
     assert _state(app) == before
-    if route == "signout":  # the session was not touched either
+    if route in ("signout", "signin"):  # the session was not touched either
         assert client.get("/curate").status_code == 200
+        assert client.get("/admin/accounts").status_code == 403  # still alice
 
 
-@pytest.mark.parametrize("route", sorted(set(ROUTES) - {"signout"}))
+@pytest.mark.parametrize("route", sorted(set(ROUTES) - {"signout", "signin"}))
 def test_basic_authorization_with_a_forged_token_from_another_origin_is_refused(app, route):
     path, who, form = ROUTES[route]
     client = _signed_in(app, who)
@@ -181,3 +184,23 @@ def test_import_by_a_signed_in_steward_with_basic_authorization_is_refused(app, 
                     content_type="multipart/form-data")
     assert r.status_code in (401, 403), r.get_data(as_text=True)
     assert _state(app) == before
+
+
+def test_the_upload_form_token_works_beside_a_basic_authorization(app):
+    """A browser behind a password-protected proxy sends Basic on every request: the
+    upload form's token field still authenticates it (no Bearer header to prefer)."""
+    skos = (b'@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n'
+            b'<https://x.org/s> a skos:ConceptScheme ; skos:prefLabel "S"@en .\n'
+            b'<https://x.org/c> a skos:Concept ; skos:prefLabel "C"@en ; '
+            b'skos:inScheme <https://x.org/s> .')
+    r = app.test_client().post(
+        "/import", data={"kind": "skos", "token": TOKEN,
+                         "file": [(io.BytesIO(skos), "c.ttl")]},
+        headers={**BASIC, **SAME, "Accept": "application/json"},
+        content_type="multipart/form-data")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    r = app.test_client().post(
+        "/import", data={"kind": "skos", "token": "wrong",
+                         "file": [(io.BytesIO(skos), "c.ttl")]},
+        headers={**BASIC, "Accept": "application/json"}, content_type="multipart/form-data")
+    assert r.status_code == 401
