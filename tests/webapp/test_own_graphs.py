@@ -107,6 +107,19 @@ def test_graph_store_refuses_writes_to_meshkg_own_graphs(app, store, method, gra
     assert _snapshot(store) == before
 
 
+@pytest.mark.parametrize("who", ["alice", "root"])
+@pytest.mark.parametrize("method", ["PUT", "POST", "DELETE"])
+def test_graph_store_refuses_signed_in_stewards_and_admins_too(app, store, who, method):
+    """A session never authorizes a Graph Store write (a steward token does), whatever
+    the graph; for meshkg's own graphs not even a token does (above)."""
+    before = _snapshot(store)
+    client = _signed_in(app, who)
+    r = client.open("/graph-store", method=method, query_string={"graph": HISTORY},
+                    data=FORGED, headers={**ORIGIN, **TTL})
+    assert r.status_code in (401, 403), r.get_data(as_text=True)
+    assert _snapshot(store) == before
+
+
 @pytest.mark.parametrize("graph", ["urn:meshkg:graph:import:mine", "urn:meshkg:graph:curated:x",
                                    "urn:example:notes"])
 def test_graph_store_still_writes_users_graphs(app, store, graph):
