@@ -277,6 +277,7 @@ def run_query(op: Operation):
     store = get_store()
     # refuse SERVICE/LOAD/remote FROM on the client's own text, so positions are theirs
     check_query(op.text, known_graphs=lambda: set(store.graphs()))
+    check_dataset(op.text, "FROM")  # FROM by prefixed name, FROMNAMED<…>
     check_user_text(op.text)
     limiter = current_app.extensions["meshkg.limiter"]
     try:
@@ -368,7 +369,8 @@ def _query_page(op: Operation | None):
 def _with_using(text: str, using: list[str], using_named: list[str]) -> str:
     """Apply using-graph-uri / using-named-graph-uri as USING clauses (Protocol §2.2.3),
     once the update's dataset has passed the check a query's FROM passes."""
-    check_using(text, using, using_named)
+    check_dataset(text, "USING", [("using-graph-uri", iri) for iri in using]
+                  + [("using-named-graph-uri", iri) for iri in using_named])
     if not using and not using_named:
         return text
     toks = list(tokens(text))
@@ -392,24 +394,25 @@ def _with_using(text: str, using: list[str], using_named: list[str]) -> str:
     return "".join(out)
 
 
-def check_using(text: str, using: list[str], using_named: list[str]) -> None:
-    """Let an update read only graphs there are, as FROM is checked for queries: the
-    graphs of USING / USING NAMED in its text (by IRI or prefixed name) and of the
-    using-graph-uri / using-named-graph-uri parameters must be in the store or written by
-    an earlier operation of the same request (Protocol §2.2.3's own tests fill a graph
-    with INSERT DATA, then read it with using-graph-uri); an engine or server could
-    fetch any other one.
+def check_dataset(text: str, keyword: str, params: list[tuple[str, str]] = ()) -> None:
+    """Let a query (keyword FROM) or an update (USING) read only graphs there are: the
+    graphs its text names after FROM [NAMED] / USING [NAMED] (by IRI or prefixed name)
+    and those of the request's parameters must be in the store or written by an earlier
+    operation of the same request (Protocol §2.2.3's own tests fill a graph with INSERT
+    DATA, then read it with using-graph-uri); an engine or server could fetch any other.
 
-    The engine reads keywords without a word boundary (`USINGNAMED<…>`, `USINGg:x`), so
-    a USING or NAMED glued to what follows is refused, as is any text with USING whose
-    IRI holds a quote (the lexer may then read a USING as part of a string)."""
+    kg.sparqlsafety.check_query reads only `FROM <iri>`; the engine reads keywords
+    without a word boundary (`FROMNAMED<…>`, `USINGg:x`) and prefixed names too, so a
+    keyword (or NAMED) glued to what follows is refused, a prefixed name is checked as
+    its IRI, and a text with the keyword whose IRI holds a quote is refused (the lexer
+    may then read the keyword as part of a string)."""
     toks = list(tokens(text))
-    if re.search("USING", text, re.IGNORECASE) and any(
+    if re.search(keyword, text, re.IGNORECASE) and any(
             kind == "iri" and "'" in tok for kind, tok, _ in toks):
-        raise QueryRefused("an update with USING and an IRI holding a quote is not accepted "
-                           "(the quote may be read as part of a comparison); write it as %27")
-    params = ([("using-graph-uri", iri) for iri in using]
-              + [("using-named-graph-uri", iri) for iri in using_named])
+        raise QueryRefused(f"a text with {keyword} and an IRI holding a quote is not "
+                           "accepted (the quote may be read as part of a comparison); "
+                           "write it as %27")
+    params = list(params)
     prefixes: dict[str, str] = {}
     store_graphs: set[str] | None = None
     written: set[str] = set()  # by the operations before this one
@@ -445,8 +448,8 @@ def check_using(text: str, using: list[str], using_named: list[str]) -> None:
             elif (up == "PREFIX" and i + 2 < len(toks) and toks[i + 1][0] == "word"
                     and toks[i + 1][1].endswith(":") and toks[i + 2][0] == "iri"):
                 prefixes[toks[i + 1][1][:-1]] = toks[i + 2][1][1:-1]
-            elif keyword_in(tok, "USING"):
-                dataset.append(_using_graph(text, toks, i, prefixes))
+            elif keyword_in(tok, keyword):
+                dataset.append(_dataset_graph(text, toks, i, prefixes, keyword))
             elif up == "INSERT" and depth == 0:
                 template = -1  # the next brace opens it
                 inserts = True
@@ -506,19 +509,20 @@ def _graph_name(toks: list, j: int, prefixes: dict[str, str]) -> str | None:
     return None
 
 
-def _using_graph(text: str, toks: list, i: int, prefixes: dict[str, str]) -> tuple[str, str]:
-    """Return ("USING" or "USING NAMED" with its position, graph IRI) of toks[i]."""
+def _dataset_graph(text: str, toks: list, i: int, prefixes: dict[str, str],
+                   keyword: str) -> tuple[str, str]:
+    """Return ("USING" or "USING NAMED", … with its position; graph IRI) of toks[i]."""
     _kind, tok, pos = toks[i]
     where = (f"line {text.count(chr(10), 0, pos) + 1}, "
              f"column {pos - text.rfind(chr(10), 0, pos)}")
-    if tok.upper() != "USING":
-        raise QueryRefused(f"{tok!r} ({where}): write USING apart from what follows it")
-    what, j = "USING", i + 1
+    if tok.upper() != keyword:
+        raise QueryRefused(f"{tok!r} ({where}): write {keyword} apart from what follows it")
+    what, j = keyword, i + 1
     if j < len(toks) and toks[j][0] == "word" and keyword_in(toks[j][1], "NAMED"):
         if toks[j][1].upper() != "NAMED":
             raise QueryRefused(f"{toks[j][1]!r} ({where}): write NAMED apart from what "
                                "follows it")
-        what, j = "USING NAMED", j + 1
+        what, j = f"{keyword} NAMED", j + 1
     if j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() == "GRAPH":
         raise QueryRefused(f"{what} ({where}) must name a graph by its IRI")
     graph = _graph_name(toks, j, prefixes)

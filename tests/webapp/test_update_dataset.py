@@ -1,4 +1,4 @@
-"""An update's dataset (USING / USING NAMED in its text, using-graph-uri /
+"""A request's dataset: an update's (USING / USING NAMED in its text, using-graph-uri /
 using-named-graph-uri in the request) is checked as a query's FROM is: only graphs the
 store holds, so no engine or server is asked to fetch a URL or read a file (SPARQL 1.1
 Update §3.1.3, Protocol §2.2.3)."""
@@ -123,3 +123,25 @@ def test_a_graph_written_earlier_in_the_request_may_be_used(client, first):
     r = c.post("/sparql", data={"update": f"{first} ;\n{INSERT} WHERE {{ ?s ?p ?o }}",
                                 "using-graph-uri": "urn:meshkg:test:new"}, headers=BEARER)
     assert r.status_code == 204, r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", [
+    "PREFIX f: <file:///etc/>\nSELECT * FROM f:passwd { ?s ?p ?o }",
+    "PREFIX f: <file:///etc/>\nSELECT * FROM NAMED f:passwd { ?s ?p ?o }",
+    "SELECT * FROMNAMED<file:///etc/passwd> { ?s ?p ?o }",
+    "PREFIX f: <file:///etc/>\nSELECT * FROMf:passwd { ?s ?p ?o }",
+    "SELECT * FROM undeclared:passwd { ?s ?p ?o }",
+])
+def test_from_by_prefixed_name_or_glued_is_checked_as_from_iri(client, query):
+    """The same check for a query's FROM: kg.sparqlsafety reads only FROM <iri>."""
+    c, _ = client
+    r = c.get("/sparql", query_string={"query": query}, headers={"Accept": "application/json"})
+    assert r.status_code == 400, r.get_data(as_text=True)
+
+
+def test_from_a_graph_in_the_store_by_prefixed_name_is_not_refused(client):
+    c, _ = client
+    r = c.get("/sparql", query_string={
+        "query": "PREFIX t: <urn:meshkg:test:>\nASK FROM t:source { <urn:x:a> ?p ?o }"},
+        headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.get_data(as_text=True)
