@@ -133,9 +133,9 @@ def _as_loaded(store: OxigraphStore, man: Manifest) -> list:
     """Write the changed product's file as the current `meshkg load` parses it (a store
     built by older code holds other blank-node labels) and bring its entailments up to
     date, untimed; return its quads."""
-    from kg import ntdiff
     from kg.inference import delta
     from kg.inference import infer as run_infer
+    from kg.store import ntdiff
     parsed = parse_file(Path(man.changed_file))
     before = store.dump(parsed.graph, "ntriples")
     after = ntdiff.ntriples(parsed.quads)
@@ -191,9 +191,9 @@ def infer(man: Manifest) -> dict:
 def infer_one(man: Manifest, runs: int = 3) -> dict:
     """Time infer() after the changed product's file is re-written, as `meshkg load` does it:
     the graph's old and new N-Triples diffed, only what the changed triples touch re-derived."""
-    from kg import ntdiff
     from kg.inference import delta
     from kg.inference import infer as run_infer
+    from kg.store import ntdiff
     store = _open(man, inferred=True)
     graph, quads = _changed_quads(man)
     original = _as_loaded(store, man)

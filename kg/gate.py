@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from kg import ntdiff
 from kg.errors import ManagedGraph, ShapeViolation
 from kg.namespaces import DERIVED_PREFIXES, is_managed_graph
 from kg.queries import load_query
+from kg.store import ntdiff
 from kg.store.base import Store, term_to_sparql
 from kg.store.oxigraph import OxigraphStore
 from kg.validation import (

@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from kg import ntdiff, searchindex
+from kg import searchindex
 from kg.namespaces import INFERRED_PREFIX, META_GRAPH, SCHEMA_INFERRED_GRAPH
 from kg.queries import load_query
+from kg.store import ntdiff
 from kg.store.base import Store, term_to_sparql
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg import gate, ntdiff, resources
+from kg import gate, resources
 from kg.inference import InferenceReport, delta, infer
 from kg.loading import Parsed, expand_paths, meta_quads, parse_file, progress
 from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, VOCAB_GRAPH_PREFIX
+from kg.store import ntdiff
 from kg.store.base import Store
 from kg.validation import Report
 

@@ -17,12 +17,14 @@ from typing import BinaryIO
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
-from kg import ntdiff
 from kg.errors import QuerySyntaxError, StoreError, StoreLocked, UsageError
 from kg.formats import rdf_format
 from kg.namespaces import GRAPH_PREFIX
 from kg.sparqlsafety import check_query, check_update, tokens
+from kg.store import ntdiff
+from kg.store._files import GRAPH_TEXT_FOLDER, PENDING_FILE, files_fingerprint
 from kg.store.base import Result, Store, Term
+from kg.store.sandbox import declared_dataset, evaluate_update, sandbox_for
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +156,6 @@ class OxigraphStore(Store):
               named_graphs: Iterable[str] | None = None,
               timeout: float | None = None, max_rows: int | None = None) -> Result:
         check_query(sparql, known_graphs=self._known_graphs)
-        from kg.store.sandbox import declared_dataset, sandbox_for
         if default_graphs is None and named_graphs is None:
             default_graphs, named_graphs = declared_dataset(sparql) or (None, None)
         if timeout is not None and self.path is not None:
@@ -292,7 +293,6 @@ class OxigraphStore(Store):
                                            memory_mb=memory_mb)
         import shutil
 
-        from kg.store.sandbox import evaluate_update, sandbox_for
         path = sandbox_for(self).checkpoint(self)
         try:
             return evaluate_update(sparql, default_graph=default_graph, checkpoint=str(path),
@@ -479,9 +479,6 @@ class OxigraphStore(Store):
         return self._store
 
 
-PENDING_FILE = "meshkg-pending-load.json"
-
-
 class GraphText:
     """The N-Triples of large graphs as last written whole, kept beside the store.
 
@@ -496,7 +493,7 @@ class GraphText:
     zlib-compressed (5.7 MB of text → 0.5 MB, 12 ms; read back in 7 ms).
     """
 
-    FOLDER = "meshkg-graph-text"
+    FOLDER = GRAPH_TEXT_FOLDER
     #: smaller graphs are read from the store (a few ms)
     MIN_TRIPLES = 5_000
 
@@ -589,21 +586,6 @@ class GraphText:
 
 def _jsonable(fingerprint) -> list | None:
     return None if fingerprint is None else [list(x) for x in fingerprint]
-
-
-def files_fingerprint(path: Path) -> tuple:
-    """Describe a store folder's files; any committed write changes it (WAL, SST files).
-
-    The info log, the lock and meshkg's own files in the folder are left out."""
-    out = []
-    with os.scandir(path) as it:
-        for e in it:
-            if e.name.startswith(("LOG", "LOCK")) or e.name in (GraphText.FOLDER,
-                                                                  PENDING_FILE):
-                continue
-            st = e.stat()
-            out.append((e.name, st.st_size, st.st_mtime_ns))
-    return tuple(sorted(out))
 
 
 _GRAPH_OPERAND = {"GRAPH", "WITH", "TO", "INTO", "MOVE", "COPY", "ADD", "DROP", "CLEAR",

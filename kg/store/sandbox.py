@@ -441,7 +441,7 @@ class _Snapshot:
 def _fingerprint(path: Path) -> tuple:
     """Describe the store directory; any committed write changes it (WAL, SST files);
     the info log, the lock and meshkg's kept graph texts change without one."""
-    from kg.store.oxigraph import files_fingerprint
+    from kg.store._files import files_fingerprint
     return files_fingerprint(path)
 
 
@@ -587,7 +587,7 @@ class Sandbox:
 
 
 def _result(p: dict):
-    from kg.store.base import Result
+    from kg.store.result import Result
     if p["kind"] == "ask":
         return Result("ask", boolean=p["boolean"])
     if p["kind"] == "select":

@@ -316,7 +316,7 @@ def test_a_large_graph_reads_back_as_written_after_any_update_and_a_reopen(tmp_p
     store = OxigraphStore(path)
     quads = _big_quads()
     store.write_quads({BIG: quads})
-    from kg.ntdiff import ntriples
+    from kg.store.ntdiff import ntriples
     assert _lines(store.dump(BIG, "ntriples")) == _lines(ntriples(quads))
     store.update(update)
     text = store.dump(BIG, "ntriples")
@@ -382,7 +382,7 @@ def test_a_store_written_by_another_program_between_two_runs_is_read_from_the_st
 
 
 def ntriples_of(quads) -> bytes:
-    from kg.ntdiff import ntriples
+    from kg.store.ntdiff import ntriples
     return ntriples(quads)
 
 
