@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bench.scale import HERE, OUTPUT, STEPS, load_results
+from bench._scale_results import HERE, OUTPUT, STEPS, load_results
 
 STYLE = {"embedded": "-", "virtuoso": "--"}
 MARK = {"embedded": "o", "virtuoso": "s"}

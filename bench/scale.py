@@ -32,14 +32,11 @@ from importlib.metadata import version
 from itertools import pairwise
 from pathlib import Path
 
+from bench._scale_results import HERE, OUTPUT, STEPS, load_results
 from bench._scale_worker import PROGRESS, RESULT
 from bench.generate import ensure
 from bench.virtuoso import Virtuoso
 
-HERE = Path(__file__).resolve().parent
-OUTPUT = HERE / "output"
-STEPS = ("load", "bulk-load", "migrate", "export-load", "discovery", "page", "validate-one",
-         "infer-one", "validate")
 BACKENDS = ("embedded", "virtuoso")
 #: ways of filling a store, each tried when the ones before it did not finish in this run
 LOADS = ("load", "bulk-load", "migrate", "export-load")
@@ -276,11 +273,6 @@ def _commit() -> str:
 def _save(results: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1), encoding="utf-8")
-
-
-def load_results(path: Path) -> dict:
-    """Return the accumulated results (empty when none were written yet)."""
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def _time(seconds: float) -> str:
