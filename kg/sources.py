@@ -184,14 +184,17 @@ def drop_source(store: Store, graph: str) -> Report | None:
     entailments and search-index entries (derived again), its record in the meta graph
     (source path, time, count) and the index's dictionary words no other label uses.
 
-    The caller refuses meshkg's own graphs (kg.namespaces.is_managed_graph)."""
-    words = _index_words(store, graph)
-    subjects = _subjects(store, graph)
-    report = gate.write(store, drop=[graph])
-    _update_meta(store, [graph], [])
-    infer(store, changed=[graph])
-    _forget_words(store, words)
-    _forget_findings(store, subjects)
+    The caller refuses meshkg's own graphs (kg.namespaces.is_managed_graph). The whole
+    sequence holds the store's write turn, so a write beside it (a re-import of the same
+    source) never loses its meta record or words to it."""
+    with store.writing():
+        words = _index_words(store, graph)
+        subjects = _subjects(store, graph)
+        report = gate.write(store, drop=[graph])
+        _update_meta(store, [graph], [])
+        infer(store, changed=[graph])
+        _forget_words(store, words)
+        _forget_findings(store, subjects)
     return report
 
 
