@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Literal
 
 from kg.errors import FormatMismatch, UsageError
 
@@ -74,3 +77,78 @@ RESULT_MEDIA_TYPES = {
     "csv": "text/csv",
     "tsv": "text/tab-separated-values",
 }
+
+
+# -- what a format can hold ----------------------------------------------------------------
+#: characters XML 1.0 cannot hold, not even as character references (its Char production):
+#: C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF. xsd:string's value
+#: space is the same Char production, so a literal holding one is refused on the way in.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+#: xsd:integer and the types derived from it: the engine (pyoxigraph) reads each as a
+#: signed 64-bit integer, so a value outside that range compares as an error
+INTEGER_TYPES = frozenset(_XSD + t for t in (
+    "integer", "long", "int", "short", "byte", "nonNegativeInteger", "positiveInteger",
+    "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt", "unsignedShort",
+    "unsignedByte"))
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+class Unrepresentable(UsageError):
+    """The answer holds a value the asked-for format cannot hold: ask for another format."""
+
+    http_status = 406
+
+
+def char_name(c: str) -> str:
+    """Name a character by its code point (U+0000)."""
+    return f"U+{ord(c):04X}"
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """Quote a value for a message, cut in the middle when long, controls escaped."""
+    if len(text) > limit:
+        text = f"{text[:limit // 2]}…{text[-limit // 4:]} ({len(text):,} characters)"
+    return ascii(text) if XML_ILLEGAL.search(text) else repr(text)
+
+
+def xml_illegal(text: str) -> str | None:
+    """Return the first character of `text` XML 1.0 cannot hold, or None."""
+    m = XML_ILLEGAL.search(text)
+    return m.group() if m else None
+
+
+def integer_out_of_range(lexical: str) -> bool:
+    """Tell whether an integer lexical form lies outside what the engine compares (64 bits).
+
+    Counted by digits first: int() of a 5,000-digit text is refused by Python (4,300
+    digits) and slow well before that.
+    """
+    text = lexical.strip()
+    if not _INTEGER.fullmatch(text):
+        return False  # not an integer at all: ill-typed, which is not this check's job
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > 19:
+        return True
+    return not INT64_MIN <= int(text) <= INT64_MAX
+
+
+def rdflib_literal(value: str, datatype):
+    """Make the rdflib Literal of a typed lexical form, never tracing back on huge integers.
+
+    rdflib converts an integer's lexical form with int(), which Python refuses past
+    sys.get_int_max_str_digits() digits (4,300) and rdflib then logs with a traceback
+    for every such term. Those keep their lexical form and datatype, with no Python
+    value (as rdflib does for any lexical form it cannot convert), built without int().
+    """
+    limit = sys.get_int_max_str_digits()
+    if limit and len(value) > limit - 10 and str(datatype) in INTEGER_TYPES:
+        lit = Literal(value)
+        # Literal's slots, as Literal.__new__ sets them for a form it cannot convert
+        lit._datatype = datatype
+        lit._value = None
+        lit._ill_typed = False
+        return lit
+    return Literal(value, datatype=datatype)

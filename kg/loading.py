@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,17 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import FormatMismatch, HostileInput, ParseError, TooLarge, UsageError
-from kg.formats import RdfFormatInfo, format_for_path, is_rdf_file, rdf_format
+from kg.formats import (
+    INTEGER_TYPES,
+    RdfFormatInfo,
+    char_name,
+    format_for_path,
+    integer_out_of_range,
+    is_rdf_file,
+    rdf_format,
+    shorten,
+    xml_illegal,
+)
 from kg.namespaces import DPROD, DPROD_OLD, GRAPH_PREFIX, META_GRAPH
 
 VOCAB_DIR = Path(__file__).parent / "vocab"
@@ -77,10 +88,9 @@ def _check_bytes(data: bytes, info: RdfFormatInfo, source: str) -> bytes:
         raise FormatMismatch(f"format mismatch: the file is empty (expected {info.name})",
                              source=source)
     head = data[:4096]
-    if head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"%PDF", b"\x89PNG")) or b"\x00" in head:
-        if not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise FormatMismatch(
-                f"format mismatch: this is a binary file, not {info.name}", source=source)
+    if head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"%PDF", b"\x89PNG")):
+        raise FormatMismatch(
+            f"format mismatch: this is a binary file, not {info.name}", source=source)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             data = data.decode("utf-16").encode("utf-8")
@@ -88,6 +98,12 @@ def _check_bytes(data: bytes, info: RdfFormatInfo, source: str) -> bytes:
             raise ParseError("invalid UTF-16", source=source) from exc
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    nul = data.find(b"\x00")  # anywhere: a NUL past the first 4 KiB was read as text
+    if nul >= 0:
+        line, column = _position(data, nul)
+        raise FormatMismatch(f"format mismatch: a NUL byte, which no {info.name} text holds "
+                             "(this looks like a binary file)", source=source, line=line,
+                             column=column)
     if info.name == "rdfxml":
         low = data[:65536].lower()
         if b"<!doctype" in low or b"<!entity" in low:
@@ -103,6 +119,74 @@ def _check_bytes(data: bytes, info: RdfFormatInfo, source: str) -> bytes:
             raise FormatMismatch(f"format mismatch: this looks like JSON, not {info.name}",
                                  source=source)
     return data
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """Return the line and column (in characters, from 1) of a byte offset."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    return (data.count(b"\n", 0, offset) + 1,
+            len(data[start:offset].decode("utf-8", "replace")) + 1)
+
+
+#: signs that a text may hold a literal check_literals refuses: a raw C0 control, U+FFFE
+#: or U+FFFF; such a character as a \u or \U escape; a run of 19 digits (an integer near
+#: or past 64 bits). Only texts showing one are checked literal by literal.
+_RAW_ILLEGAL = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+_ESCAPED_ILLEGAL = re.compile(
+    rb"\\u(?:00[01][0-9A-Fa-f]|[Dd][89A-Fa-f][0-9A-Fa-f]{2}|[Ff]{3}[EeFf])"
+    rb"|\\U0000(?:00[01][0-9A-Fa-f]|[Dd][89A-Fa-f][0-9A-Fa-f]{2}|[Ff]{3}[EeFf])")
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def _may_hold_refused_literal(data: bytes) -> bool:
+    return bool(_RAW_ILLEGAL.search(data) or _ESCAPED_ILLEGAL.search(data)
+                or _LONG_DIGITS.search(data))
+
+
+def _line_of(data: bytes | None, needle: bytes, escaped: int | None = None) -> int | None:
+    """Return the line of `needle` in the text (or of a \\u escape of code point `escaped`)."""
+    if not data:
+        return None
+    at = data.find(needle)
+    if at < 0 and escaped is not None:
+        at = next((m.start() for m in _ESCAPED_ILLEGAL.finditer(data)
+                   if int(m.group()[2:], 16) == escaped), -1)
+    return None if at < 0 else data.count(b"\n", 0, at) + 1
+
+
+def check_literals(quads: Iterable, *, source: str, data: bytes | None = None) -> None:
+    """Refuse literals meshkg could not serve or compare, naming the literal and its line.
+
+    - A character XML 1.0 cannot hold (C0 controls but tab, LF and CR, U+FFFE, U+FFFF,
+      lone surrogates): xsd:string's value space excludes them, and no RDF/XML or SPARQL
+      XML answer could carry the literal.
+    - An integer (xsd:integer or a type derived from it) outside 64 bits: the engine
+      reads those as 64-bit numbers, so `FILTER(?o > 5)` would silently miss it.
+    `data`, the text the quads were parsed from, lets the message give the line.
+    """
+    for q in quads:
+        o = q.object
+        if type(o) is not ox.Literal:
+            continue
+        value = o.value
+        where = f"<{q.subject.value}> <{q.predicate.value}>" \
+            if not isinstance(q.subject, ox.BlankNode) else f"<{q.predicate.value}>"
+        bad = xml_illegal(value)
+        if bad is not None:
+            line = _line_of(data, bad.encode("utf-8", "surrogatepass"), ord(bad))
+            raise ParseError(
+                f"the literal {shorten(value)} of {where} holds {char_name(bad)}, a character "
+                "XML 1.0 cannot hold (so neither RDF/XML nor SPARQL XML results could carry "
+                "it, and xsd:string excludes it); remove it or write it as text such as "
+                f"\"{char_name(bad)}\"", source=source, line=line)
+        dt = o.datatype.value
+        if dt in INTEGER_TYPES and integer_out_of_range(value):
+            line = _line_of(data, value.strip().encode("utf-8"))
+            raise ParseError(
+                f"the integer {shorten(value.strip(), 40)} of {where} is outside the 64-bit "
+                "range meshkg's query engine compares (-9223372036854775808 to "
+                "9223372036854775807): FILTER and ORDER BY would silently miss it; give it "
+                "as xsd:double (approximate) or as a string", source=source, line=line)
 
 
 def _check_well_formed(data: bytes, source: str) -> None:
@@ -128,6 +212,9 @@ def _localize_contexts(data: bytes, source: str) -> bytes:
         hint = " (this looks like Turtle)" if data.lstrip()[:1] in (b"@", b"<") else ""
         raise FormatMismatch(f"format mismatch: not JSON-LD{hint}: {exc.msg}",
                              source=source, line=exc.lineno, column=exc.colno) from exc
+    except ValueError as exc:  # Python refuses int() of over 4,300 digits
+        raise ParseError(f"a number too long to read: {exc}; an integer must fit in 64 bits "
+                         "(give it as xsd:double or as a string)", source=source) from exc
     changed = False
 
     def fix(ctx):
@@ -211,6 +298,7 @@ def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: st
     rewrite = DPROD_OLD.encode() in data
     out = Parsed(source=source, graph=graph, rewritten_dprod=rewrite)
     stable = _StableBlankNodes(stable_salt) if stable_salt is not None else None
+    check = _may_hold_refused_literal(data)
     try:
         if not info.quads and not rewrite:
             # one graph and nothing to rewrite: every triple goes to the source's graph
@@ -221,6 +309,8 @@ def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: st
             else:
                 out.quads = [quad(stable(t.subject), t.predicate, stable(t.object), target)
                              for t in parsed]
+            if check:
+                check_literals(out.quads, source=source, data=data)
             out.graphs.add(graph)
             return out
         for q in ox.parse(data, format=info.ox, rename_blank_nodes=stable is None):
@@ -240,6 +330,8 @@ def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: st
         raise _syntax_error(exc, source) from exc
     except RecursionError as exc:
         raise HostileInput("input nested too deeply", source=source) from exc
+    if check:
+        check_literals(out.quads, source=source, data=data)
     out.graphs.add(graph)
     return out
 
@@ -314,5 +406,5 @@ def progress(items: list, label: str, *, enabled: bool | None = None):
             bar.advance(task)
 
 
-__all__ = ["GRAPH_PREFIX", "Parsed", "expand_paths", "graph_for_path", "meta_quads",
-           "parse_bytes", "parse_file", "progress"]
+__all__ = ["GRAPH_PREFIX", "Parsed", "check_literals", "expand_paths", "graph_for_path",
+           "meta_quads", "parse_bytes", "parse_file", "progress"]

@@ -7,10 +7,17 @@ import io
 import json
 from xml.sax.saxutils import escape, quoteattr
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from kg.errors import UsageError
-from kg.formats import RESULT_MEDIA_TYPES, rdf_format
+from kg.formats import (
+    RESULT_MEDIA_TYPES,
+    Unrepresentable,
+    char_name,
+    rdf_format,
+    shorten,
+    xml_illegal,
+)
 from kg.store.base import Result
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -29,7 +36,19 @@ def _json_term(t) -> dict:
     return d
 
 
+def _unrepresentable(value: str, bad: str, fmt: str, others: str) -> Unrepresentable:
+    return Unrepresentable(
+        f"the answer holds {shorten(value)}, with {char_name(bad)}: a character XML 1.0 "
+        f"cannot hold, so it cannot be written as {fmt}; ask for {others}")
+
+
+_XML_OTHERS = ", ".join(RESULT_MEDIA_TYPES[k] for k in ("json", "csv", "tsv"))
+
+
 def _xml_term(t) -> str:
+    bad = xml_illegal(t)
+    if bad is not None:
+        raise _unrepresentable(str(t), bad, "SPARQL XML results", _XML_OTHERS)
     if isinstance(t, URIRef):
         return f"<uri>{escape(str(t))}</uri>"
     if isinstance(t, BNode):
@@ -112,18 +131,31 @@ def serialize_graph(graph: Graph, media_type: str) -> bytes:
     (nothing for a reader to fetch). Larger JSON-LD, TriG, N-Triples and N-Quads go
     through pyoxigraph (expanded JSON-LD; rdflib's writers are slow there, and for the
     quad formats use its deprecated ConjunctiveGraph).
+
+    Whatever rdflib cannot write goes through pyoxigraph too, which never recurses: blank
+    nodes nested past Python's recursion limit (rdflib's Turtle and JSON-LD writers
+    recurse once per level), and literals with control characters (rdflib writes them raw
+    into Turtle, where pyoxigraph writes \\u escapes). RDF/XML refuses such a literal
+    with Unrepresentable (406): XML 1.0 cannot hold the character in any form.
     """
     from kg.namespaces import PREFIXES
     info = rdf_format(media_type)
-    if info.name == "jsonld" and len(graph) <= JSONLD_COMPACT_LIMIT:
-        context = {p: str(iri) for p, iri in PREFIXES.items()}
-        data = graph.serialize(format="json-ld", context=context, auto_compact=True)
-        return data.encode("utf-8") if isinstance(data, str) else data
-    if info.name in ("turtle", "rdfxml"):
-        for p, iri in PREFIXES.items():
-            graph.bind(p, iri, override=False)
-        data = graph.serialize(format="turtle" if info.name == "turtle" else "xml")
-        return data.encode("utf-8") if isinstance(data, str) else data
+    bad = _illegal_literal(graph) if info.name in ("turtle", "rdfxml") else None
+    if bad is not None and info.name == "rdfxml":
+        raise _unrepresentable(bad[0], bad[1], "RDF/XML",
+                               "Turtle, N-Triples or JSON-LD, which escape it")
+    try:
+        if info.name == "jsonld" and len(graph) <= JSONLD_COMPACT_LIMIT:
+            context = {p: str(iri) for p, iri in PREFIXES.items()}
+            data = graph.serialize(format="json-ld", context=context, auto_compact=True)
+            return data.encode("utf-8") if isinstance(data, str) else data
+        if info.name in ("turtle", "rdfxml") and bad is None:
+            for p, iri in PREFIXES.items():
+                graph.bind(p, iri, override=False)
+            data = graph.serialize(format="turtle" if info.name == "turtle" else "xml")
+            return data.encode("utf-8") if isinstance(data, str) else data
+    except RecursionError:
+        pass  # deep blank-node nesting: written flat below
     import pyoxigraph as ox
 
     from kg.store.oxigraph import to_oxigraph
@@ -131,5 +163,32 @@ def serialize_graph(graph: Graph, media_type: str) -> bytes:
     if info.quads:
         triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
                    for t in triples]
+    if info.name in ("turtle", "trig", "rdfxml"):
+        return ox.serialize(triples, format=info.ox,
+                            prefixes={p: str(iri) for p, iri in PREFIXES.items()})
     return ox.serialize(triples, format=info.ox)
+
+
+def _illegal_literal(graph: Graph) -> tuple[str, str] | None:
+    """Return a literal of the graph holding a character XML cannot hold, and that character."""
+    literals = [o for o in graph.objects() if isinstance(o, Literal)]
+    if xml_illegal("".join(literals)) is None:  # one scan for the common case: none
+        return None
+    for o in literals:
+        bad = xml_illegal(o)
+        if bad is not None:
+            return str(o), bad
+    return None
+
+
+def refuse_xml_illegal(data: bytes, fmt: str = "RDF/XML") -> bytes:
+    """Return serialized XML as it is, or raise Unrepresentable if it holds a character
+    XML 1.0 cannot hold (pyoxigraph's RDF/XML writer writes them raw)."""
+    text = data.decode("utf-8", "surrogatepass")
+    bad = xml_illegal(text)
+    if bad is not None:
+        at = text.index(bad)
+        raise _unrepresentable(text[max(0, at - 30):at + 30], bad, fmt,
+                               "Turtle, N-Triples or JSON-LD, which escape it")
+    return data
 

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
 from kg.errors import QuerySyntaxError, StoreError, StoreLocked, UsageError
-from kg.formats import rdf_format
+from kg.formats import rdf_format, rdflib_literal
 from kg.namespaces import GRAPH_PREFIX
 from kg.sparqlsafety import check_query, check_update, tokens
 from kg.store import ntdiff
@@ -64,7 +64,9 @@ def to_rdflib(term) -> Term:
         dt = term.datatype.value
         if dt == "http://www.w3.org/2001/XMLSchema#string":
             return Literal(term.value)
-        return Literal(term.value, datatype=_uriref(dt))
+        # the one place store terms become rdflib literals (also for kg.store.remote):
+        # huge integers keep their lexical form instead of tracing back in int()
+        return rdflib_literal(term.value, _uriref(dt))
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     raise TypeError(f"unsupported term {term!r}")
