@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kg import catalog, gate, searchindex
+from kg.catalog import ranking
 from kg.inference import infer
 from kg.sources import DEMO_GRAPH_PREFIX, load_files
 
@@ -139,7 +140,7 @@ def test_a_write_during_a_search_is_not_hidden_by_what_the_search_kept(vocab_sto
     """A search that was computing while the store was written answers from before the
     write, once; the next search sees the write (its hits and facets are not kept)."""
     _load(vocab_store, tmp_path, "concepts.ttl", "product.ttl")
-    real, writes = catalog._ranked, []
+    real, writes = ranking._ranked, []
 
     def ranked_then_written(store, q, lang):
         out = real(store, q, lang)
@@ -148,7 +149,7 @@ def test_a_write_during_a_search_is_not_hidden_by_what_the_search_kept(vocab_sto
                                 replace=("ex:domain ", "ex:other-domain ")))
         return out
 
-    monkeypatch.setattr(catalog, "_ranked", ranked_then_written)
+    monkeypatch.setattr(ranking, "_ranked", ranked_then_written)
     catalog.search(vocab_store, "cafe")
     facet = catalog.search(vocab_store, "cafe").facets["domain"]
     assert [(r.iri, n) for r, n in facet] == [(EX + "other-domain", 1)]
