@@ -1,8 +1,10 @@
 """The same meshkg on every backend: load through the SHACL gate, inference, validation
 and discovery, on the embedded store and on the SPARQL servers .ci/run starts.
 
-Most kg tests run on every backend through the `vocab_store` and `demo_store` fixtures
-(tests/kg/conftest.py); these pin what the servers do differently underneath."""
+The tests marked `contract` (tests/conftest.py) run on every backend through the `store`,
+`vocab_store` and `demo_store` fixtures; these pin what the servers do differently
+underneath. (The vocabularies written through meshkg on each backend:
+test_searchindex.py's test_index_works_the_same_on_every_backend.)"""
 
 from __future__ import annotations
 
@@ -13,9 +15,8 @@ from rdflib import BNode
 
 from kg import gate
 from kg.errors import QuerySyntaxError, ShapeViolation
-from kg.sources import ensure_vocabularies, load_files
+from kg.sources import load_files
 from kg.validation import validate_store
-from tests.conftest import BACKENDS, open_backend
 
 # on every backend: the load -> gate -> inference -> validation path, the Store's answers
 pytestmark = pytest.mark.contract
@@ -27,14 +28,12 @@ PRODUCT = "https://example.org/id/web-orders"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 
-@pytest.fixture(params=BACKENDS)
-def loaded(request, tmp_path):
-    """A store of each backend with the vocabularies and one product."""
-    store = open_backend(request.param, tmp_path)
-    ensure_vocabularies(store)
-    load_files(store, [GOOD])
-    yield store
-    store.close()
+@pytest.fixture
+def loaded(vocab_store):
+    """A store of each backend with the vocabularies (the session's template) and one
+    product loaded through the gate."""
+    load_files(vocab_store, [GOOD])
+    return vocab_store
 
 
 def test_load_infers_the_concept_hierarchy(loaded):

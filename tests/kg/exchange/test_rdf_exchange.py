@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pyoxigraph as ox
 import pyshacl
 import pytest
 import yaml
@@ -140,10 +141,15 @@ def test_skos_round_trip_is_lossless(vocab_store, name):
 
 
 def _same(a: Graph, b: Graph) -> bool:
-    """Tell whether two graphs are isomorphic, by their canonical blank-node labelling
-    (rdflib's isomorphic() answered False for UAT's identical canonical forms)."""
-    from rdflib.compare import to_canonical_graph
-    return set(to_canonical_graph(a)) == set(to_canonical_graph(b))
+    """Tell whether two graphs are isomorphic, by their W3C RDFC-1.0 canonical blank-node
+    labelling (pyoxigraph's: 0.7 s on UAT where rdflib's to_canonical_graph took 70 s;
+    rdflib's isomorphic() answered False for UAT's identical canonical forms)."""
+    def canonical(g: Graph) -> set:
+        ds = ox.Dataset(ox.parse(g.serialize(format="nt", encoding="utf-8"),
+                                 format=ox.RdfFormat.N_TRIPLES))
+        ds.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        return set(ds)
+    return canonical(a) == canonical(b)
 
 
 def _plain(g: Graph) -> Graph:
