@@ -1,39 +1,26 @@
-"""Steward curation: edits as change sets, gated by SHACL, kept as PROV-O history.
+"""The mapping between the steward's web forms and triples.
 
-A resource's *description* is its own triples plus those of the nodes it owns
-(blank nodes, and ports, datasets, fields and policies reached by ownership
-properties), in the graph that holds it. An edit replaces that description:
-the new one goes to a per-resource graph `urn:meshkg:graph:curated:<hash>`
-(moving it out of the source graph on the first edit), through `kg.gate.write`.
-Every change is a prov:Activity in `urn:meshkg:graph:history` carrying the
-exact quads added and removed as N-Quads literals, so it can be shown as a diff
-and reverted by a new change. Saves carry the version (a hash of the
-description) they were based on; the check and the write happen under the
-store's write mutex, so of two saves based on one version exactly one wins.
+`concept_values`/`product_values` turn a description into form values;
+`concept_triples`/`product_triples` turn submitted values back into the resource's new
+description, keeping every triple the form does not manage, and raise InvalidInput
+with per-field messages; `field_of` places a SHACL finding beside its form field.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
-from kg import gate
-from kg.errors import Conflict, InvalidInput, NotFound, UsageError, VersionConflict
+from kg.curation.description import RDF_TYPE, Description, _closure, _n
+from kg.errors import InvalidInput
 from kg.namespaces import (
     DCAT,
     DCTERMS,
     DPROD,
     DPV,
-    GRAPH_PREFIX,
-    INFERRED_PREFIX,
     MESH,
-    META_GRAPH,
     ODRL,
     PREFIXES,
     PROV,
@@ -41,349 +28,17 @@ from kg.namespaces import (
     RDF,
     RDFS,
     SKOS,
-    VOCAB_GRAPH_PREFIX,
-    XSD,
 )
 from kg.queries import load_query
 from kg.store.base import Store
 
-HISTORY_GRAPH = GRAPH_PREFIX + "history"
-CURATED_PREFIX = GRAPH_PREFIX + "curated:"
-HIST = "https://w3id.org/meshkg/history#"
-CHANGE_PREFIX = "urn:meshkg:change:"
-STEWARD_PREFIX = "urn:meshkg:steward:"
 IRI_SCHEMES = ("http://", "https://", "urn:")
 _BAD_IRI_CHARS = set('<>"{}|^`\\ \n\r\t')
 _LANG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 #: ODRL 2.2 constraint operators (ODRL Vocabulary §4.21)
 ODRL_OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "isA", "isAnyOf", "isAllOf",
                   "isNoneOf", "isPartOf", "hasPart")
-LIFECYCLE = ("Draft", "Active", "Deprecated", "Retired")
 SENSITIVITY = ("Public", "Internal", "Confidential", "Restricted")
-
-
-def _n(iri) -> ox.NamedNode:
-    return ox.NamedNode(str(iri))
-
-
-RDF_TYPE = _n(RDF.type)
-# properties through which a resource owns the nodes it points at
-OWNING = {_n(p) for p in (DPROD.outputPort, DCAT.servesDataset, DCAT.distribution,
-                          MESH.hasField, ODRL.hasPolicy, ODRL.permission, ODRL.prohibition,
-                          ODRL.obligation, ODRL.duty, ODRL.constraint, ODRL.refinement,
-                          DCTERMS.temporal, DCAT.contactPoint)}
-
-
-
-
-# -- descriptions -------------------------------------------------------------------
-
-
-@dataclass
-class Description:
-    """The asserted description of one resource: quads, graphs, version."""
-
-    iri: str
-    quads: set = field(default_factory=set)
-
-    @property
-    def graphs(self) -> list[str]:
-        """The graphs the description lives in."""
-        return sorted({q.graph_name.value for q in self.quads})
-
-    @property
-    def version(self) -> str:
-        """A hash of the description (an empty description has a version too)."""
-        return version_of(self.quads)
-
-    @property
-    def exists(self) -> bool:
-        """Tell whether the store says anything about the resource."""
-        return bool(self.quads)
-
-    def triples(self) -> list[tuple]:
-        """Return the (s, p, o) of every quad."""
-        return [(q.subject, q.predicate, q.object) for q in self.quads]
-
-    def nquads(self) -> str:
-        """Return the description as sorted N-Quads text."""
-        return to_nquads(self.quads)
-
-
-def version_of(quads: Iterable) -> str:
-    """Return the version tag of a set of quads."""
-    h = hashlib.sha256(to_nquads(quads).encode("utf-8"))
-    return h.hexdigest()[:32]
-
-
-def to_nquads(quads: Iterable) -> str:
-    """Serialize quads as sorted N-Quads lines."""
-    return "".join(sorted(f"{q} .\n" for q in quads))
-
-
-def from_nquads(text: str) -> set:
-    """Parse N-Quads text (blank node labels kept) into a set of quads."""
-    if not text.strip():
-        return set()
-    return set(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
-
-
-def curated_graph(iri: str) -> str:
-    """Return the per-resource graph that holds a steward-edited resource."""
-    return CURATED_PREFIX + hashlib.sha256(iri.encode("utf-8")).hexdigest()[:16]
-
-
-def editable_graph(graph: str) -> bool:
-    """Tell whether a graph holds asserted, steward-editable data."""
-    from kg.validation import VALIDATION_GRAPH
-    return not (graph.startswith((INFERRED_PREFIX, VOCAB_GRAPH_PREFIX))
-                or graph in (META_GRAPH, VALIDATION_GRAPH, HISTORY_GRAPH,
-                             GRAPH_PREFIX + "ontology"))
-
-
-def _graph_quads(store: Store, graph: str) -> list:
-    data = store.dump(graph, "nquads")
-    return list(ox.parse(data, format=ox.RdfFormat.N_QUADS)) if data.strip() else []
-
-
-def describe(store: Store, iri: str) -> Description:
-    """Return the current asserted description of a resource."""
-    res = store.query(load_query("curation_graphs"), bindings={"r": _rdflib(iri)})
-    desc = Description(iri)
-    for g in sorted({str(r["g"]) for r in res.rows}):
-        if editable_graph(g):
-            desc.quads |= _closure(_graph_quads(store, g), ox.NamedNode(iri))
-    return desc
-
-
-def _rdflib(iri: str):
-    from rdflib import URIRef
-    return URIRef(iri)
-
-
-def _closure(quads: list, root) -> set:
-    by_subject: dict = {}
-    for q in quads:
-        by_subject.setdefault(q.subject, []).append(q)
-    seen, todo, out = {root}, [root], set()
-    while todo:
-        node = todo.pop()
-        for q in by_subject.get(node, ()):
-            out.add(q)
-            o = q.object
-            owned = isinstance(o, ox.BlankNode) or (
-                isinstance(o, ox.NamedNode) and q.predicate in OWNING)
-            if owned and o not in seen:
-                seen.add(o)
-                todo.append(o)
-    return out
-
-
-# -- change sets --------------------------------------------------------------------
-
-
-@dataclass
-class Change:
-    """One recorded change: who, when, why, and the exact quads added and removed."""
-
-    id: str
-    resource: str
-    steward: str
-    time: str
-    comment: str
-    kind: str = "edit"
-    added: set = field(default_factory=set)
-    removed: set = field(default_factory=set)
-    reverts: str | None = None
-    version_before: str | None = None
-    version_after: str | None = None
-
-    def diff(self) -> list[tuple[str, str]]:
-        """Return the diff as ("+" or "−", N-Triples line), removals first.
-
-        A triple that only moved between graphs (a first edit moves the
-        resource into its curated graph) is not a change of meaning: left out.
-        """
-        gone = {_triple_line(q) for q in self.removed}
-        new = {_triple_line(q) for q in self.added}
-        return ([("−", t) for t in sorted(gone - new)] + [("+", t) for t in sorted(new - gone)])
-
-    @property
-    def moved(self) -> list[tuple[str, str]]:
-        """Return (from graph, to graph) when the change moved the description."""
-        before = {q.graph_name.value for q in self.removed}
-        after = {q.graph_name.value for q in self.added}
-        return [(a, b) for a in sorted(before - after) for b in sorted(after - before)]
-
-
-def _triple_line(q) -> str:
-    return f"{ox.Triple(q.subject, q.predicate, q.object)} ."
-
-
-def _literal(text: str, dt=None) -> ox.Literal:
-    return ox.Literal(text, datatype=_n(dt)) if dt else ox.Literal(text)
-
-
-def steward_iri(name: str) -> str:
-    """Return the prov:Agent IRI of a steward account."""
-    return STEWARD_PREFIX + re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-
-
-def _history_quads(c: Change) -> list:
-    g = ox.NamedNode(HISTORY_GRAPH)
-    a, who = ox.NamedNode(c.id), ox.NamedNode(steward_iri(c.steward))
-    h = lambda local: ox.NamedNode(HIST + local)  # noqa: E731
-    triples = [
-        (a, RDF_TYPE, _n(PROV.Activity)),
-        (a, _n(PROV.wasAssociatedWith), who),
-        (a, _n(PROV.startedAtTime), _literal(c.time, XSD.dateTime)),
-        (a, _n(RDFS.comment), ox.Literal(c.comment)),
-        (a, h("resource"), ox.NamedNode(c.resource)),
-        (a, h("kind"), ox.Literal(c.kind)),
-        (a, h("added"), ox.Literal(to_nquads(c.added))),
-        (a, h("removed"), ox.Literal(to_nquads(c.removed))),
-        (who, RDF_TYPE, _n(PROV.Agent)),
-        (who, _n(RDFS.label), ox.Literal(c.steward)),
-    ]
-    if c.version_before:
-        triples.append((a, h("versionBefore"), ox.Literal(c.version_before)))
-    if c.version_after:
-        triples.append((a, h("versionAfter"), ox.Literal(c.version_after)))
-    if c.reverts:
-        triples.append((a, h("reverts"), ox.NamedNode(c.reverts)))
-    return [ox.Quad(s, p, o, g) for s, p, o in triples]
-
-
-def _commit(store: Store, change: Change) -> None:
-    """Write a change set and its history record through the SHACL gate (one write)."""
-    graphs = sorted({q.graph_name.value for q in change.added | change.removed})
-    replace, drop = {}, []
-    for g in graphs:
-        content = set(_graph_quads(store, g))
-        content = (content - change.removed) | {q for q in change.added
-                                                if q.graph_name.value == g}
-        if content:
-            replace[g] = list(content)
-        else:
-            drop.append(g)
-    gate.write(store, replace=replace, add=_history_quads(change), drop=drop)
-
-
-def _infer(store: Store, change: Change) -> None:
-    from kg.inference import infer
-    graphs = sorted({q.graph_name.value for q in change.added | change.removed})
-    if graphs:
-        infer(store, changed=graphs)
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _require_comment(comment: str | None) -> str:
-    comment = (comment or "").strip()
-    if not comment:
-        raise InvalidInput({"comment": ["say why you make this change (a comment is required)"]})
-    return comment[:2000]
-
-
-def save(store: Store, iri: str, triples: Iterable[tuple], *, steward: str, comment: str,
-         version: str | None, kind: str = "edit", create: bool = False,
-         infer: bool = True) -> Change | None:
-    """Replace a resource's description by `triples`, gated and recorded.
-
-    `version` is the version the edit was based on; a different current version
-    raises VersionConflict and nothing is written. `create` requires that the
-    resource does not exist yet. Returns None when nothing changed.
-    """
-    comment = _require_comment(comment)
-    with store._write_mutex:  # the version check and the write are one step
-        current = describe(store, iri)
-        if create and current.exists:
-            raise VersionConflict(f"{iri} already exists; edit it instead", current=current)
-        if version is not None and version != current.version:
-            raise VersionConflict(
-                f"{iri} was changed by someone else since you opened it; nothing was "
-                "written", current=current)
-        curated = [g for g in current.graphs if g.startswith(CURATED_PREFIX)]
-        target = ox.NamedNode(curated[0] if curated else curated_graph(iri))
-        new = {ox.Quad(s, p, o, target) for s, p, o in triples}
-        change = Change(id=CHANGE_PREFIX + str(uuid.uuid4()), resource=iri, steward=steward,
-                        time=_now(), comment=comment, kind=kind,
-                        added=new - current.quads, removed=current.quads - new,
-                        version_before=current.version, version_after=version_of(new))
-        if not change.added and not change.removed:
-            return None
-        _commit(store, change)
-    if infer:
-        _infer(store, change)
-    return change
-
-
-def revert(store: Store, change_id: str, *, steward: str, comment: str,
-           infer: bool = True) -> Change:
-    """Undo a recorded change by a new, gated and recorded change."""
-    comment = _require_comment(comment)
-    with store._write_mutex:
-        old = get_change(store, change_id)
-        # undo only what is still as that change left it; later edits stay
-        still_added = {q for q in old.added if _present(store, q)}
-        to_restore = {q for q in old.removed if not _present(store, q)}
-        current = describe(store, old.resource)
-        change = Change(id=CHANGE_PREFIX + str(uuid.uuid4()), resource=old.resource,
-                        steward=steward, time=_now(), comment=comment, kind="revert",
-                        added=to_restore, removed=still_added, reverts=old.id,
-                        version_before=current.version,
-                        version_after=version_of((current.quads - still_added) | to_restore))
-        if not change.added and not change.removed:
-            raise Conflict(f"nothing to revert: the store no longer holds what {old.id} wrote")
-        _commit(store, change)
-    if infer:
-        _infer(store, change)
-    return change
-
-
-def _present(store: Store, q) -> bool:
-    raw = getattr(store, "raw", None)
-    if raw is not None:
-        return q in raw
-    return f"{q} .\n" in store.dump(q.graph_name.value, "nquads").decode("utf-8")
-
-
-def get_change(store: Store, change_id: str) -> Change:
-    """Return one recorded change."""
-    if not change_id.startswith(CHANGE_PREFIX):
-        raise NotFound(f"no such change: {change_id}")
-    found = _changes(store, {"change": _rdflib(change_id)})
-    if not found:
-        raise NotFound(f"no such change: {change_id}")
-    return found[0]
-
-
-def history(store: Store, iri: str | None = None, *, limit: int = 200) -> list[Change]:
-    """Return the changes of one resource (or of all), newest first."""
-    return _changes(store, {"resource": _rdflib(iri)} if iri else None)[:limit]
-
-
-def _changes(store: Store, bindings) -> list[Change]:
-    if not store.has_graph(HISTORY_GRAPH):
-        return []
-    rows = store.query(load_query("curation_history"), bindings=bindings,
-                       default_graphs=[HISTORY_GRAPH]).rows
-    out = []
-    for r in rows:
-        out.append(Change(
-            id=str(r["change"]), resource=str(r["resource"]), steward=str(r["who"]),
-            time=str(r["when"]), comment=str(r.get("comment", "")), kind=str(r["kind"]),
-            added=from_nquads(str(r.get("added", ""))),
-            removed=from_nquads(str(r.get("removed", ""))),
-            reverts=str(r["reverts"]) if "reverts" in r else None,
-            version_before=str(r["before"]) if "before" in r else None,
-            version_after=str(r["after"]) if "after" in r else None))
-    return out
-
-
-# -- form values <-> RDF -----------------------------------------------------------------
 
 
 def expand_iri(text: str, *, what: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
@@ -411,9 +66,11 @@ class _Builder:
         self.errors: dict[str, list[str]] = {}
 
     def error(self, key: str, message: str) -> None:
+        """Note a message about one form field."""
         self.errors.setdefault(key, []).append(message)
 
     def iri(self, key: str, text: str, what: str):
+        """Return the IRI a field's text names, else None and a message about the field."""
         try:
             return ox.NamedNode(expand_iri(text, what=what))
         except ValueError as exc:
@@ -421,20 +78,24 @@ class _Builder:
             return None
 
     def add(self, s, p, o) -> None:
+        """Add a triple unless its subject or object could not be read."""
         if s is not None and o is not None:
             self.triples.append((s, _n(p), o))
 
     def iris(self, key: str, p, values: Iterable[str], what: str) -> None:
+        """Add a triple for each non-blank IRI of a many-valued field."""
         for v in values:
             if v.strip():
                 self.add(self.s, p, self.iri(key, v, what))
 
     def text(self, key: str, p, value: str, lang: str | None = None) -> None:
+        """Add a literal triple for a non-blank text, tagged with `lang` when given."""
         value = (value or "").strip()
         if value:
             self.add(self.s, p, ox.Literal(value, language=lang) if lang else ox.Literal(value))
 
     def done(self) -> list[tuple]:
+        """Return the triples, or raise InvalidInput with every message by field."""
         if self.errors:
             raise InvalidInput(self.errors)
         return self.triples
@@ -536,16 +197,25 @@ def _unique(triples: list[tuple]) -> list[tuple]:
 
 PRODUCT_SINGLE = {"label": RDFS.label, "description": DCTERMS.description,
                   "purpose": DPROD.purpose}
+
+
 PRODUCT_ONE_IRI = {"owner": DPROD.dataProductOwner, "domain": DPROD.domain,
                    "status": DPROD.lifecycleStatus,
                    "sensitivity": DPROD.informationSensitivityClassification}
+
+
 PRODUCT_IRIS = {"concepts": DCTERMS.subject, "tags": MESH.tag,
                 "personal_data": DPV.hasPersonalData, "purposes": DPV.hasPurpose,
                 "legal_bases": DPV.hasLegalBasis, "covers": MESH.covers,
                 "not_covers": MESH.doesNotCover, "lineage": PROV.wasDerivedFrom}
+
+
 PRODUCT_NOTES = {"biases": RAI.dataBiases, "limitations": RAI.dataLimitations}
+
+
 FIELD_MANAGED = {_n(p) for p in (RDFS.label, MESH.datatype, MESH.meansConcept,
                                  DPV.hasPersonalData)}
+
 
 #: which form field a SHACL result path belongs to
 FIELD_OF_PATH: dict[str, str] = {
@@ -789,30 +459,6 @@ def _policy(b: _Builder, rows: list, current: Description, parts: dict, drop_nod
             b.add(c, ODRL.rightOperand, ox.NamedNode(row["purpose"]))
 
 
-def set_status(store: Store, iri: str, status: str, *, steward: str, comment: str,
-               version: str | None = None, infer: bool = True) -> Change | None:
-    """Change a product's lifecycle status (publishing a draft sets mesh:Active)."""
-    if status not in LIFECYCLE:
-        raise UsageError(f"unknown lifecycle status {status!r}")
-    with store._write_mutex:
-        current = describe(store, iri)
-        if not current.exists:
-            raise NotFound(f"no data product {iri}")
-        s, p = ox.NamedNode(iri), _n(DPROD.lifecycleStatus)
-        triples = [t for t in current.triples() if not (t[0] == s and t[1] == p)]
-        triples.append((s, p, _n(MESH[status])))
-        return save(store, iri, triples, steward=steward, comment=comment,
-                    version=version or current.version,
-                    kind="publish" if status == "Active" else "edit", infer=infer)
-
-
-def drafts(store: Store) -> list[dict]:
-    """Return the products in draft, for review."""
-    rows = store.query(load_query("curation_drafts")).rows
-    return [{"iri": str(r["p"]), "label": str(r.get("label", r["p"])),
-             "domain": str(r["domain"]) if "domain" in r else ""} for r in rows]
-
-
 def kind_of(desc: Description) -> str | None:
     """Return "product" or "concept" for a description, or None."""
     types = {q.object for q in desc.quads
@@ -822,8 +468,3 @@ def kind_of(desc: Description) -> str | None:
     if _n(SKOS.Concept) in types:
         return "concept"
     return None
-
-
-__all__ = ["Change", "Description", "InvalidInput", "VersionConflict", "concept_triples",
-           "concept_values", "describe", "drafts", "get_change", "history",
-           "product_triples", "product_values", "revert", "save", "set_status"]
