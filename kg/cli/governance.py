@@ -12,6 +12,8 @@ import json
 
 import click
 
+from kg.cli._common import open_from
+
 
 @click.command()
 @click.option("--product", required=True, help="IRI or prefixed name of the data product.")
@@ -25,7 +27,6 @@ import click
 @click.pass_context
 def may(ctx, product, action, purpose, party, at, spatial, as_json):
     """Ask whether an action on a product is permitted: 0 permit, 1 deny, 4 not-applicable."""
-    from kg.cli import open_from
     from kg.governance import MAY_EXIT, MayRequest, parse_at, plain_words
     from kg.governance import may as decide_on_store
     request = MayRequest(product, action, purpose, party, parse_at(at) if at else None,
@@ -64,7 +65,6 @@ def check(ctx, paths, fmt, no_record):
     if data:
         run = check_files(data, shapes, rules=names)
     else:
-        from kg.cli import open_from
         run = check_store(open_from(ctx), shapes, rules=names, record=not no_record)
     if fmt == "json":
         click.echo(json.dumps(run.to_json(), indent=2, ensure_ascii=False))
@@ -79,7 +79,4 @@ def check(ctx, paths, fmt, no_record):
     ctx.exit(0 if run.conforms else 1)
 
 
-def register(main: click.Group, export: click.Group) -> None:
-    """Add `may` and `check` to the meshkg command line."""
-    main.add_command(may)
-    main.add_command(check)
+COMMANDS = (may, check)

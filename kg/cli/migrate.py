@@ -31,7 +31,4 @@ def recover(ctx):
                f"dropped {len(done['dropped'])} staging graph(s)")
 
 
-def register(main, export) -> None:
-    """Add `migrate` and `recover` to the meshkg command line."""
-    main.add_command(migrate)
-    main.add_command(recover)
+COMMANDS = (migrate, recover)

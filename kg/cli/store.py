@@ -1,82 +1,18 @@
-"""The meshkg command line: load, validate, infer, query, export and more.
-
-Errors from kg.errors are mapped to exit codes here, in one place: 0 success,
-1 shape violations (or a policy deny for `may`), 2 usage or input errors,
-3 store failures.
-"""
+"""The commands over the store's contents: load, demo, validate, infer, query, export,
+stats, graphs and drop."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 import click
 
-from kg.config import Settings, load_settings
-from kg.errors import MeshError, ShapeViolation
+from kg.cli._common import open_from, write_output
 
 
-class MeshGroup(click.Group):
-    """A click group that turns kg.errors into messages and exit codes."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except ShapeViolation as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            if exc.report is not None:
-                click.echo(exc.report.to_text(), err=True)
-            ctx.exit(exc.exit_code)
-        except MeshError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            ctx.exit(exc.exit_code)
-
-    def list_commands(self, ctx):
-        return sorted(set(super().list_commands(ctx)) | set(_plugins()))
-
-    def get_command(self, ctx, name):
-        return super().get_command(ctx, name) or _plugins().get(name)
-
-
-def _plugins() -> dict[str, click.Command]:
-    """Commands other packages add through the `meshkg.commands` entry point group."""
-    from importlib.metadata import entry_points
-    out = {}
-    for ep in entry_points(group="meshkg.commands"):
-        try:
-            out[ep.name] = ep.load()
-        except ImportError:  # a half-installed plugin must not break the CLI
-            continue
-    return out
-
-
-@click.group(cls=MeshGroup)
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="TOML settings file (default: ./meshkg.toml or $MESHKG_CONFIG).")
-@click.option("--store", help="Store location: a folder, 'memory', or sparql+http://… "
-              "(default: $MESHKG_STORE or ~/.local/share/meshkg/store).")
-@click.version_option(package_name="meshkg")
-@click.pass_context
-def main(ctx: click.Context, config_file: str | None, store: str | None) -> None:
-    """meshkg: a semantic metadata knowledge graph for data mesh."""
-    ctx.obj = load_settings(config_file, store=store)
-
-
-def open_from(ctx: click.Context):
-    """Open the store named by the settings and close it when the command ends."""
-    from kg.store import open_store
-    settings: Settings = ctx.obj
-    from kg.sources import ensure_vocabularies
-    store = open_store(settings)
-    ctx.call_on_close(store.close)
-    ensure_vocabularies(store)
-    return store
-
-
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", help="RDF format when the extension does not tell.")
 @click.option("--graph", help="Named graph for a single file (default: the file's IRI).")
@@ -99,7 +35,7 @@ def load(ctx, paths, fmt, graph, no_validate):
                    f"in {report.inference.seconds:.2f} s")
 
 
-@main.command()
+@click.command()
 @click.option("--force", is_flag=True, help="Load even when the store already has products.")
 @click.pass_context
 def demo(ctx, force):
@@ -114,7 +50,7 @@ def demo(ctx, force):
                f"{report.inference.triples} inferred; store at {ctx.obj.store}")
 
 
-@main.command()
+@click.command()
 @click.option("--product", "products", multiple=True, help="Validate only this resource IRI.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "turtle"]),
               default="table", show_default=True)
@@ -162,7 +98,7 @@ def _print_report(report, fmt: str) -> None:
         click.echo(report.to_text(), nl=False)
 
 
-@main.command()
+@click.command()
 @click.option("--graph", "graphs", multiple=True,
               help="Re-derive only what these changed source graphs entail.")
 @click.pass_context
@@ -176,7 +112,7 @@ def infer(ctx, graphs):
                + (" (schema recomputed)" if report.schema_recomputed else ""))
 
 
-@main.command()
+@click.command()
 @click.argument("sparql", required=False)
 @click.option("-f", "--file", "file", type=click.Path(exists=True, dir_okay=False),
               help="Read the query from a .rq file.")
@@ -235,7 +171,7 @@ def _print_table(result) -> None:
     console.print(f"{len(result.rows)} rows" + (" (truncated)" if result.truncated else ""))
 
 
-@main.group(invoke_without_command=True)
+@click.group(invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["turtle", "trig", "jsonld", "nquads",
                                                     "ntriples", "rdfxml"]),
               default="trig", show_default=True)
@@ -256,30 +192,8 @@ def export(ctx, fmt, graph, output):
     write_output(lambda out: store.dump_to(out, graph, fmt), output)
 
 
-def write_output(data: bytes | Callable[[BinaryIO], None], output: str | None) -> None:
-    """Write bytes, or what a writer function writes, to a file atomically (via a .part
-    file that replaces the file only once complete), or to standard output."""
-    write = data if callable(data) else (lambda out: out.write(data))
-    if output:
-        from kg.errors import UsageError
-        tmp = Path(output + ".part")
-        try:
-            with tmp.open("wb") as f:
-                write(f)
-            tmp.replace(output)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        click.echo(f"wrote {Path(output).stat().st_size} bytes to {output}", err=True)
-    else:
-        write(sys.stdout.buffer)
-        sys.stdout.flush()
 
-
-@main.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def stats(ctx, as_json):
@@ -306,7 +220,7 @@ def stats(ctx, as_json):
         click.echo(f"{k.replace('_', ' '):<19} {v if v is not None else 'never'}")
 
 
-@main.command()
+@click.command()
 @click.pass_context
 def graphs(ctx):
     """List the named graphs with their source and triple count."""
@@ -322,7 +236,7 @@ def graphs(ctx):
         click.echo(f"{n:>9}  {g}  {sources.get(g, '')}".rstrip())
 
 
-@main.command()
+@click.command()
 @click.argument("graph")
 @click.pass_context
 def drop(ctx, graph):
@@ -343,20 +257,4 @@ def drop(ctx, graph):
     click.echo(f"dropped <{graph}>")
 
 
-def _register_extensions() -> None:
-    """Add the commands of kg's own feature modules (each keeps its CLI beside its logic)."""
-    import importlib
-    for name in ("kg.governance_cli", "kg.exchange.cli", "kg.migrate_cli"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not name.startswith(exc.name or "?"):
-                raise
-            continue
-        module.register(main, export)
-
-
-_register_extensions()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+COMMANDS = (load, demo, validate, infer, query, export, stats, graphs, drop)

@@ -1,0 +1,5 @@
+"""`python -m kg.cli`: the meshkg command line."""
+
+from kg.cli import main
+
+main()
