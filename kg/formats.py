@@ -107,11 +107,13 @@ def char_name(c: str) -> str:
     return f"U+{ord(c):04X}"
 
 
-def shorten(text: str, limit: int = 60) -> str:
+def shorten(text: str, limit: int = 60, unit: str = "characters") -> str:
     """Quote a value for a message, cut in the middle when long, controls escaped."""
-    if len(text) > limit:
-        text = f"{text[:limit // 2]}…{text[-limit // 4:]} ({len(text):,} characters)"
-    return ascii(text) if XML_ILLEGAL.search(text) else repr(text)
+    size = len(text)
+    if size > limit:
+        text = f"{text[:limit // 2]}…{text[-limit // 4:]}"
+    text = ascii(text) if XML_ILLEGAL.search(text) else repr(text)
+    return f"{text} ({size:,} {unit})" if size > limit else text
 
 
 def xml_illegal(text: str) -> str | None:
