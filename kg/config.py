@@ -32,7 +32,7 @@ class Settings:
     query_timeout: float = 10.0
     update_timeout: float = 30.0
     update_memory_mb: int = 2048
-    client_queries: int = 1
+    client_queries: int = 2
     queue_wait: float = 2.0
     rule_timeout: float = 60.0
     rule_memory_mb: int = 2048

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg.errors import ManagedGraph, ShapeViolation
-from kg.namespaces import DERIVED_PREFIXES, is_managed_graph
+from kg.namespaces import DERIVED_PREFIXES, META_GRAPH, is_managed_graph
 from kg.queries import load_query
 from kg.store import ntdiff
 from kg.store.base import Store, term_to_sparql
@@ -137,7 +137,11 @@ def _write(store: Store, *, replace: dict, add: list, drop: list, validate: bool
             raise ShapeViolation(
                 f"refused: the change leaves {report.count('Violation')} SHACL violation(s); "
                 "nothing was written", report=report)
-    store.write_quads(replace, add=add, drop=drop)
+    # the graphs this write changes are marked in the same write and unmarked once
+    # derived from (kg.inference.recover finishes after a crash in between)
+    from kg.inference import pending_marks
+    touched = {*replace, *drop, *(q.graph_name.value for q in add)} - {META_GRAPH}
+    store.write_quads(replace, add=add + pending_marks(touched), drop=drop)
     if report is not None and report.checked:
         save_report(store, report)
     return report

@@ -413,5 +413,54 @@ def _infer(store: Store, changed: Iterable[str] | None,
     everything = changed is None or (report.schema_recomputed and todo == sources)
     # `changed`, not `todo`: a dropped graph's index entries must go too
     report.indexed = searchindex.refresh(store, None if everything else changed)
+    _derived(store, None if changed is None else changed)
     report.seconds = time.perf_counter() - start
     return report
+
+
+#: a gated write marks the graphs it changed in the meta graph, in the same atomic
+#: write (kg.gate.write); inference removes the marks of what it derived from. A mark
+#: left means a process stopped in between (a kill after a load's commit): `recover`
+#: derives what is missing before the store serves.
+PENDING = ox.NamedNode("urn:meshkg:pending-derivation")
+DERIVE = ox.NamedNode("https://w3id.org/meshkg/ontology#derive")
+
+
+def pending_marks(graphs: Iterable[str]) -> list:
+    """The quads that mark graphs as changed and not yet derived from."""
+    return [ox.Quad(PENDING, DERIVE, ox.NamedNode(g), ox.NamedNode(META_GRAPH))
+            for g in sorted(set(graphs))]
+
+
+def _pending(store: Store) -> list[str]:
+    rows = store.query(f"SELECT ?g {{ GRAPH <{META_GRAPH}> {{ <{PENDING.value}> "
+                       f"<{DERIVE.value}> ?g }} }}").rows
+    return sorted(str(r["g"]) for r in rows)
+
+
+def _derived(store: Store, graphs: Iterable[str] | None) -> None:
+    if not store.has_graph(META_GRAPH):
+        return
+    if graphs is None:
+        store.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{PENDING.value}> "
+                     f"<{DERIVE.value}> ?g }} }}")
+        return
+    marks = " ".join(f"<{PENDING.value}> <{DERIVE.value}> {term_to_sparql(URIRef(g))} ."
+                     for g in sorted(set(graphs)))
+    if marks:
+        store.update(f"DELETE DATA {{ GRAPH <{META_GRAPH}> {{ {marks} }} }}")
+
+
+def recover(store: Store) -> InferenceReport | None:
+    """Derive what a stopped process left underived (entailments, search index) for the
+    graphs its last writes changed; None when nothing was left. Run at open, before the
+    store serves (the CLI's and the web app's open)."""
+    with store.writing():
+        if not store.has_graph(META_GRAPH):
+            return None
+        pending = _pending(store)
+        if not pending:
+            return None
+        log.warning("a write was not followed by its inference (the process stopped?): "
+                    "deriving for %d graph(s) now", len(pending))
+        return infer(store, changed=pending)

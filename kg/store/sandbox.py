@@ -620,9 +620,10 @@ def declared_dataset(sparql: str) -> tuple[list[str], list[str]] | None:
 
 
 def default_workers() -> int:
-    """Return the pool size: four at least, so that two clients' runaway queries (each
-    client may run one at a time: webapp.fairness) leave workers for everyone else."""
-    return max(4, min(8, 2 * (os.cpu_count() or 2)))
+    """Return the pool size: six at least, so that two clients' runaway queries (each
+    client may run two at a time: webapp.fairness) leave workers for everyone else;
+    idle workers cost memory only (a read-only view of the checkpoint each)."""
+    return max(6, min(8, 2 * (os.cpu_count() or 2)))
 
 
 def sandbox_for(store) -> Sandbox:

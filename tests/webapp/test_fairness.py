@@ -1,7 +1,7 @@
 """No client can starve the others (issue 21, finding 5).
 
 Two clients repeating a runaway query used to hold both query workers, so every other
-client waited ≈ 10 s per request. Each client now runs one budgeted query at a time
+client waited ≈ 10 s per request. Each client now runs two budgeted queries at a time
 (`client_queries`), a query over its share waits at most `queue_wait` and is answered 503
 with Retry-After, and the pool keeps workers for everyone else. Clients are told apart by
 their loopback source address (127.0.0.2, 127.0.0.3: real sockets, bound per client).
@@ -37,7 +37,7 @@ def _ask(server, query: str, source: str, timeout: float = 60.0):
 
 
 def test_a_client_over_its_share_is_told_to_retry(start_server):
-    server = start_server(query_timeout=4.0, queue_wait=0.5)
+    server = start_server(query_timeout=4.0, queue_wait=0.5, client_queries=1)
     first = threading.Thread(target=_ask, args=(server, RUNAWAY, "127.0.0.2"))
     first.start()
     time.sleep(0.5)  # the first runaway holds this client's one slot
