@@ -132,7 +132,7 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
 #: or U+FFFF; such a character as a \\u or \\U escape; a run of 19 digits (an integer near
 #: or past 64 bits). Only texts showing one are checked literal by literal. Controls and
 #: digit runs are found by bytes.translate (a regex took 20 ms a megabyte, this 2).
-_CONTROLS = bytes([*range(1, 9), 11, 12, *range(14, 32)])
+_CONTROLS = bytes([*range(0, 9), 11, 12, *range(14, 32)])
 _NOT_CONTROLS = bytes(b for b in range(256) if b not in _CONTROLS)
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _ESCAPED_ILLEGAL = re.compile(
@@ -140,7 +140,10 @@ _ESCAPED_ILLEGAL = re.compile(
     rb"|\\U0000(?:00[01][0-9A-Fa-f]|[Dd][89A-Fa-f][0-9A-Fa-f]{2}|[Ff]{3}[EeFf])")
 
 
-def _may_hold_refused_literal(data: bytes) -> bool:
+def may_hold_refused_literal(data: bytes | str) -> bool:
+    """Tell whether a serialized text shows a sign of a literal check_literals refuses."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
     return bool(data.translate(None, _NOT_CONTROLS) or b"\xef\xbf\xbe" in data
                 or b"\xef\xbf\xbf" in data or _ESCAPED_ILLEGAL.search(data)
                 or b"0" * 19 in data.translate(_DIGITS_AS_ZERO))
@@ -165,15 +168,17 @@ def check_literals(quads: Iterable, *, source: str, data: bytes | None = None) -
       XML answer could carry the literal.
     - An integer (xsd:integer or a type derived from it) outside 64 bits: the engine
       reads those as 64-bit numbers, so `FILTER(?o > 5)` would silently miss it.
-    `data`, the text the quads were parsed from, lets the message give the line.
+    `quads` are pyoxigraph quads, triples or (subject, predicate, object) tuples; `data`,
+    the text they were parsed from, lets the message give the line. Checking every
+    literal costs; callers check only texts for which may_hold_refused_literal is true.
     """
     for q in quads:
-        o = q.object
+        s, p, o = q[:3] if isinstance(q, tuple) else (q.subject, q.predicate, q.object)
         if type(o) is not ox.Literal:
             continue
         value = o.value
-        where = f"<{q.subject.value}> <{q.predicate.value}>" \
-            if not isinstance(q.subject, ox.BlankNode) else f"<{q.predicate.value}>"
+        where = f"<{s.value}> <{p.value}>" if not isinstance(s, ox.BlankNode) \
+            else f"<{p.value}>"
         bad = xml_illegal(value)
         if bad is not None:
             line = _line_of(data, bad.encode("utf-8", "surrogatepass"), ord(bad))
@@ -302,7 +307,7 @@ def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: st
     rewrite = DPROD_OLD.encode() in data
     out = Parsed(source=source, graph=graph, rewritten_dprod=rewrite)
     stable = _StableBlankNodes(stable_salt) if stable_salt is not None else None
-    check = _may_hold_refused_literal(data)
+    check = may_hold_refused_literal(data)
     try:
         if not info.quads and not rewrite:
             # one graph and nothing to rewrite: every triple goes to the source's graph
@@ -411,4 +416,4 @@ def progress(items: list, label: str, *, enabled: bool | None = None):
 
 
 __all__ = ["GRAPH_PREFIX", "Parsed", "check_literals", "expand_paths", "graph_for_path",
-           "meta_quads", "parse_bytes", "parse_file", "progress"]
+           "may_hold_refused_literal", "meta_quads", "parse_bytes", "parse_file", "progress"]

@@ -208,3 +208,13 @@ def test_json_ld_number_past_python_int_limit_is_refused():
     doc = f'{{"@id": "http://example.org/s", "http://example.org/p": {BIG}}}'
     with pytest.raises(ParseError, match="64 bits"):
         _parse(doc, "jsonld")
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "\ufffe", BIG])
+def test_check_literals_takes_triples_as_tuples_for_other_ways_in(value):
+    from kg.loading import check_literals, may_hold_refused_literal
+    dt = ox.NamedNode(str(XSD.integer)) if value == BIG else None
+    triple = (ox.NamedNode(str(S)), ox.NamedNode(str(P)), ox.Literal(value, datatype=dt))
+    assert may_hold_refused_literal(value)
+    with pytest.raises(ParseError, match="the edit"):
+        check_literals([triple], source="the edit")
