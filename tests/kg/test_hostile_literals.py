@@ -218,3 +218,19 @@ def test_check_literals_takes_triples_as_tuples_for_other_ways_in(value):
     assert may_hold_refused_literal(value)
     with pytest.raises(ParseError, match="the edit"):
         check_literals([triple], source="the edit")
+
+
+@pytest.mark.xfail(strict=True, reason="kg/curation/__init__.py save must call "
+                   "kg.loading.check_literals(change.added, ...) before _commit")
+def test_a_steward_edit_with_a_nul_is_refused_and_writes_nothing(tmp_path):
+    from kg.curation import save
+    store = OxigraphStore(tmp_path / "store")
+    try:
+        iri = "https://example.org/id/thing"
+        label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+        with pytest.raises(ParseError, match="U\\+0000"):
+            save(store, iri, [(ox.NamedNode(iri), label, ox.Literal("a\x00b"))],
+                 steward="ann", comment="a label", version=None, create=True, infer=False)
+        assert not store.query(f"ASK {{ <{iri}> ?p ?o }}").boolean
+    finally:
+        store.close()
