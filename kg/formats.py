@@ -94,6 +94,10 @@ INTEGER_TYPES = frozenset(_XSD + t for t in (
     "unsignedByte"))
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+XSD_DECIMAL = _XSD + "decimal"
+#: the engine's xsd:decimal: a signed 128-bit count of 10^-18 units
+DECIMAL_PLACES = 18
+_DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
 
 
 class Unrepresentable(UsageError):
@@ -135,6 +139,19 @@ def integer_out_of_range(lexical: str) -> bool:
     if len(digits) > 19:
         return True
     return not INT64_MIN <= int(text) <= INT64_MAX
+
+
+def decimal_out_of_range(lexical: str) -> bool:
+    """Tell whether a decimal lexical form is one the engine cannot read as xsd:decimal:
+    more than 18 digits after the point, or beyond about ±1.7×10^20."""
+    m = _DECIMAL.fullmatch(lexical.strip())
+    if m is None or not (m.group(2) or m.group(3)):
+        return False  # ill-typed, which is not this check's job
+    whole, places = m.group(2).lstrip("0"), (m.group(3) or "").rstrip("0")
+    if len(places) > DECIMAL_PLACES or len(whole) > 21:
+        return True
+    units = int((whole or "0") + places.ljust(DECIMAL_PLACES, "0"))  # at most 39 digits
+    return units > 2 ** 127 - 1  # (a negative bound one unit larger is not worth a case)
 
 
 def rdflib_literal(value: str, datatype):

@@ -21,8 +21,10 @@ import pyoxigraph as ox
 from kg.errors import FormatMismatch, HostileInput, ParseError, TooLarge, UsageError
 from kg.formats import (
     INTEGER_TYPES,
+    XSD_DECIMAL,
     RdfFormatInfo,
     char_name,
+    decimal_out_of_range,
     format_for_path,
     integer_out_of_range,
     is_rdf_file,
@@ -167,7 +169,8 @@ def check_literals(quads: Iterable, *, source: str, data: bytes | None = None) -
       lone surrogates): xsd:string's value space excludes them, and no RDF/XML or SPARQL
       XML answer could carry the literal.
     - An integer (xsd:integer or a type derived from it) outside 64 bits: the engine
-      reads those as 64-bit numbers, so `FILTER(?o > 5)` would silently miss it.
+      reads those as 64-bit numbers, so `FILTER(?o > 5)` would silently miss it; so
+      too a decimal past its 128-bit decimals (18 places, about ±1.7×10^20).
     `quads` are pyoxigraph quads, triples or (subject, predicate, object) tuples; `data`,
     the text they were parsed from, lets the message give the line. Checking every
     literal costs; callers check only texts for which may_hold_refused_literal is true.
@@ -196,6 +199,14 @@ def check_literals(quads: Iterable, *, source: str, data: bytes | None = None) -
                 "range meshkg's query engine compares (-9223372036854775808 to "
                 "9223372036854775807): FILTER and ORDER BY would silently miss it; give it "
                 "as xsd:double (approximate) or as a string", source=source, line=line)
+        if dt == XSD_DECIMAL and decimal_out_of_range(value):
+            line = _line_of(data, value.strip().encode("utf-8"))
+            shown = shorten(value.strip(), 40, "characters")
+            raise ParseError(
+                f"the decimal {shown} of {where} is outside what meshkg's query engine "
+                "reads as xsd:decimal (at most 18 digits after the point, about ±1.7×10^20): "
+                "FILTER and ORDER BY would silently miss it; give it as xsd:double "
+                "(approximate) or as a string", source=source, line=line)
 
 
 def _check_well_formed(data: bytes, source: str) -> None:

@@ -234,3 +234,21 @@ def test_a_steward_edit_with_a_nul_is_refused_and_writes_nothing(tmp_path):
         assert not store.query(f"ASK {{ <{iri}> ?p ?o }}").boolean
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("value, refused", [
+    ("170141183460469231731.687303715884105727", False),
+    ("170141183460469231731.687303715884105728", True), ("1" + "0" * 21, True),
+    ("0.123456789012345678", False), ("0.1234567890123456789", True),
+    ("1.500000000000000000000000", False), ("-0000000000000000000000000.5", False)])
+def test_decimals_the_engine_cannot_read_are_refused(value, refused):
+    text = ('@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
+            f'<http://example.org/s> <http://example.org/p> "{value}"^^xsd:decimal .\n')
+    if refused:
+        with pytest.raises(ParseError, match="upload.ttl:2: the decimal"):
+            _parse(text)
+        return
+    store = OxigraphStore(None)
+    store.write_quads({G: _parse(text).quads})
+    res = store.query("SELECT ?o WHERE { ?s ?p ?o FILTER(?o > -1e30) }")  # compared
+    assert len(res.values("o")) == 1
