@@ -28,7 +28,9 @@ one, or a template (the vocabularies, the demo) restored by `server_with`. Resto
 is skipped when the server still holds the template it was last given and nothing
 wrote to it since (every request that can write goes through `RemoteStore._send`,
 which counts them; a store's `path`, the location a subprocess would write through,
-and `server_touched` mark it as changed).
+and `server_touched` mark it as changed). A server changed only in graphs the requests
+name (`_dirty`) gets just those graphs back (and those two templates hold differently):
+a Virtuoso test no longer uploads the 58,000 triples of the vocabularies after each write.
 
 Under pytest-xdist (`-n 2 --dist loadgroup`) every test carrying the `virtuoso` marker
 is in the xdist_group "virtuoso", every `oxigraph_server` one in "oxigraph-server", and
@@ -156,6 +158,8 @@ def server_env(backend: str) -> dict[str, str]:
 
 # -- what each server holds --------------------------------------------------------
 _held: dict[str, tuple[str, int] | None] = {}  # backend -> (dataset name, writes seen)
+#: backend -> the named graphs written since its dataset was put there (None: any)
+_dirty: dict[str, set[str] | None] = {}
 
 
 _write_requests = 0
@@ -165,9 +169,47 @@ def _writes() -> int:
     return _write_requests
 
 
+def _backend_of(url: str) -> str | None:
+    """The test server a request goes to (by host and port), or None (a stub, another)."""
+    from urllib.parse import urlsplit
+    netloc = urlsplit(url).netloc
+    for backend, var in (("virtuoso", "MESHKG_TEST_VIRTUOSO"),
+                         ("oxigraph-server", "MESHKG_TEST_OXIGRAPH")):
+        if os.environ.get(var) and urlsplit(os.environ[var]).netloc == netloc:
+            return backend
+    return None
+
+
+def _graphs_written(method: str, kw: dict) -> set[str] | None:
+    """The named graphs one write request may change, or None when it does not tell: a
+    Graph Store request names its graph; an update's graphs are read from its text as
+    the embedded store reads them (`may_write`), and one naming none (the default
+    graph) may be anything."""
+    from urllib.parse import parse_qs
+
+    from kg.store.oxigraph import may_write
+    params = kw.get("params") or {}
+    if "graph" in params:
+        return {params["graph"]}
+    data = kw.get("data")
+    if method != "POST" or not isinstance(data, bytes):
+        return None
+    form = parse_qs(data.decode("ascii", "replace"))
+    if "update" not in form:
+        return set() if "query" in form else None
+    graphs: set[str] = set()
+    for text in form["update"]:
+        named = may_write(text)
+        if not named:
+            return None
+        graphs |= named
+    return graphs
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _count_server_writes():
-    """Count requests that may write to a server, so unchanged datasets are kept."""
+    """Count requests that may write to a server, so unchanged datasets are kept, and
+    note the graphs they write, so a changed one is repaired graph by graph."""
     send = RemoteStore._send
 
     def counting(self, method, url, **kw):
@@ -175,6 +217,13 @@ def _count_server_writes():
         data = kw.get("data")
         if method != "GET" and not (isinstance(data, bytes) and data.startswith(b"query=")):
             _write_requests += 1
+            backend = _backend_of(url)
+            if backend is not None and _dirty.get(backend) is not None:
+                graphs = _graphs_written(method, kw)
+                if graphs is None:
+                    _dirty[backend] = None
+                else:
+                    _dirty[backend] |= graphs
         return send(self, method, url, **kw)
 
     RemoteStore._send = counting
@@ -185,6 +234,7 @@ def _count_server_writes():
 def server_touched(backend: str) -> None:
     """Forget what a server holds (after writing to it other than through this process)."""
     _held[backend] = None
+    _dirty[backend] = None
 
 
 class ServerStore(RemoteStore):
@@ -208,33 +258,67 @@ def _open_remote(backend: str) -> ServerStore:
 
 
 def server_with(backend: str, name: str, dump: bytes | None):
-    """Open a server holding exactly one dataset: `dump` (N-Quads), or nothing."""
+    """Open a server holding exactly one dataset: `dump` (N-Quads), or nothing.
+
+    A server that holds it unchanged is kept; one that holds a dataset this process put
+    there and changed only in graphs it can name (`_dirty`) is repaired: those graphs
+    and the ones the two datasets hold differently are put back or dropped; any other
+    is emptied and restored whole.
+    """
     remote = _open_remote(backend)
     expected = _counts(name, dump) if dump else {}
-    if _held.get(backend) == (name, _writes()) and remote.graphs() == expected:
+    held = _held.get(backend)
+    if held == (name, _writes()) and remote.graphs() == expected:
         return remote
-    _held[backend] = None
+    target = _by_graph(name, dump)
+    dirty = _dirty.get(backend)
+    _held[backend], _dirty[backend] = None, None
+    if held is not None and dirty is not None and held[0] in _BY_GRAPH:
+        _repair(remote, _BY_GRAPH[held[0]], target, dirty)
+        if remote.graphs() == expected:
+            _held[backend], _dirty[backend] = (name, _writes()), set()
+            return remote
     remote.update("DROP ALL")  # meshkg's graphs only: a server's own graphs stay
     remote.recover()
-    if dump:
-        _restore(remote, dump)
-    _held[backend] = (name, _writes())
+    _put(remote, target, target)
+    _held[backend], _dirty[backend] = (name, _writes()), set()
     return remote
 
 
-def _restore(remote, dump: bytes) -> None:
-    """Put each graph of an N-Quads dump on an emptied server by one GSP PUT.
+def _repair(remote, held: dict[str, bytes], target: dict[str, bytes], dirty: set[str]):
+    """Turn a server holding `held` changed in the graphs `dirty` into one holding `target`."""
+    drop = sorted((dirty | set(held)) - set(target))
+    if drop:
+        remote.update(" ; ".join(f"DROP SILENT GRAPH <{g}>" for g in drop))
+    remote.recover()  # staging left by an interrupted write
+    _put(remote, target, {g for g in target if g in dirty or held.get(g) != target[g]})
+
+
+def _put(remote, target: dict[str, bytes], graphs) -> None:
+    """Put graphs of a dataset on the server, each by one GSP PUT.
 
     Test set-up only: not meshkg's staged write, which is slower and not needed here.
     """
-    import pyoxigraph as ox
-    by_graph: dict[str, list] = {}
-    for q in ox.parse(dump, format=ox.RdfFormat.N_QUADS):
-        by_graph.setdefault(q.graph_name.value, []).append(q.triple)
-    for graph, triples in by_graph.items():
-        remote._send("PUT", remote.gsp_url, params={"graph": graph},
-                     data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
-                     headers={"Content-Type": "application/n-triples"})
+    for graph in sorted(graphs):
+        remote._send("PUT", remote.gsp_url, params={"graph": graph}, data=target[graph],
+                     headers={"Content-Type": "text/turtle"})
+
+
+_BY_GRAPH: dict[str, dict[str, bytes]] = {"empty": {}}
+
+
+def _by_graph(name: str, dump: bytes | None) -> dict[str, bytes]:
+    """Each graph of a dataset as Turtle (Virtuoso reads it faster than N-Triples)."""
+    if not dump:
+        return {}
+    if name not in _BY_GRAPH:
+        import pyoxigraph as ox
+        triples: dict[str, list] = {}
+        for q in ox.parse(dump, format=ox.RdfFormat.N_QUADS):
+            triples.setdefault(q.graph_name.value, []).append(q.triple)
+        _BY_GRAPH[name] = {g: ox.serialize(t, format=ox.RdfFormat.TURTLE)
+                           for g, t in triples.items()}
+    return _BY_GRAPH[name]
 
 
 _COUNTS: dict[str, dict[str, int]] = {}
