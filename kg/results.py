@@ -66,6 +66,9 @@ def _tsv_term(t) -> str:
         return f"<{t}>"
     if isinstance(t, BNode):
         return f"_:{t}"
+    if xml_illegal(t) is not None:  # rdflib writes controls raw; N-Triples escapes them
+        from kg.store.oxigraph import to_oxigraph
+        return str(to_oxigraph(t))
     return t.n3()
 
 

@@ -104,6 +104,11 @@ def test_other_result_formats_hold_the_literal(media):
     assert serialize_result(_nul_rows(), media)
 
 
+def test_tsv_results_escape_control_characters():
+    data = serialize_result(_nul_rows(), "text/tab-separated-values")
+    assert data == b'?o\n"a\\u0000b"\n'
+
+
 def test_rdf_xml_refuses_a_literal_xml_cannot_hold():
     g = Graph()
     g.add((S, P, Literal("a\x00b")))
