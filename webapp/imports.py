@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from kg.errors import HostileInput, UsageError
-from kg.exchange.cli import IMPORTERS
+from kg.exchange import IMPORTERS
 from kg.exchange.report import ImportReport, SourceReport
 from webapp import get_settings, get_store
 from webapp.auth import require_steward

@@ -16,10 +16,12 @@ def open_from(ctx: click.Context):
     """Open the store named by the settings and close it when the command ends."""
     from kg.store import open_store
     settings: Settings = ctx.obj
+    from kg.inference import recover
     from kg.sources import ensure_vocabularies
     store = open_store(settings)
     ctx.call_on_close(store.close)
     ensure_vocabularies(store)
+    recover(store)  # what a stopped write left underived, before the command reads
     return store
 
 

@@ -63,9 +63,12 @@ def check(ctx, paths, fmt, no_record):
     shapes = check_shapes(rules)
     names = [str(r) for r in rules]
     if data:
-        run = check_files(data, shapes, rules=names)
+        run = check_files(data, shapes, rules=names, rule_timeout=ctx.obj.rule_timeout,
+                          rule_memory_mb=ctx.obj.rule_memory_mb)
     else:
-        run = check_store(open_from(ctx), shapes, rules=names, record=not no_record)
+        run = check_store(open_from(ctx), shapes, rules=names, record=not no_record,
+                          rule_timeout=ctx.obj.rule_timeout,
+                          rule_memory_mb=ctx.obj.rule_memory_mb)
     if fmt == "json":
         click.echo(json.dumps(run.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -241,10 +241,9 @@ def graphs(ctx):
 @click.pass_context
 def drop(ctx, graph):
     """Remove a named graph (what one source brought) and re-derive entailments."""
-    from kg import gate
     from kg.errors import NotFound
-    from kg.inference import infer as run
     from kg.namespaces import is_managed_graph
+    from kg.sources import drop_source
     store = open_from(ctx)
     if not store.has_graph(graph):
         raise NotFound(f"no named graph <{graph}> in the store")
@@ -252,8 +251,7 @@ def drop(ctx, graph):
         from kg.errors import UsageError
         raise UsageError(f"<{graph}> is kept by meshkg itself (provenance, vocabularies, "
                          "entailments or findings); drop the sources that brought data instead")
-    gate.write(store, drop=[graph])
-    run(store, changed=[graph])
+    drop_source(store, graph)  # its triples, entailments, index words and meta record
     click.echo(f"dropped <{graph}>")
 
 

@@ -19,12 +19,10 @@ from kg.namespaces import (
     DCTERMS,
     DPROD,
     GRAPH_PREFIX,
-    INFERRED_PREFIX,
     MESH,
-    META_GRAPH,
     ODRL,
     RDF,
-    VOCAB_GRAPH_PREFIX,
+    is_managed_graph,
 )
 from kg.queries import load_query
 from kg.store.base import Store
@@ -102,11 +100,8 @@ def curated_graph(iri: str) -> str:
 
 
 def editable_graph(graph: str) -> bool:
-    """Tell whether a graph holds asserted, steward-editable data."""
-    from kg.validation import VALIDATION_GRAPH
-    return not (graph.startswith((INFERRED_PREFIX, VOCAB_GRAPH_PREFIX))
-                or graph in (META_GRAPH, VALIDATION_GRAPH, HISTORY_GRAPH,
-                             GRAPH_PREFIX + "ontology"))
+    """Tell whether a graph holds asserted, steward-editable data (not meshkg's own)."""
+    return not is_managed_graph(graph)
 
 
 def _graph_quads(store: Store, graph: str) -> list:
