@@ -281,6 +281,7 @@ def apply_update(store: Store, sparql: str, *, validate: bool = True,
         replace = {g: [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
                        for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
                    for g, text in changed.items() if text.strip()}
+        _check_added_literals(store, changed, replace)
         drop = [g for g, text in changed.items() if not text.strip() and store.has_graph(g)]
         if not replace and not drop:
             return Report()
@@ -288,6 +289,23 @@ def apply_update(store: Store, sparql: str, *, validate: bool = True,
         # entailments and the search index follow the update, as they follow a load
         infer(store, changed=sorted(replace) + sorted(drop))
         return report
+
+
+def _check_added_literals(store: Store, changed: Mapping[str, bytes],
+                          replace: Mapping[str, list]) -> None:
+    """Refuse an update that adds literals the store could not serve or compare (a NUL,
+    an integer past 64 bits: kg.loading.check_literals); only what it adds is read, so a
+    graph that holds one already can still be changed."""
+    from kg.loading import check_literals, may_hold_refused_literal
+    for g, text in changed.items():
+        if g in replace and may_hold_refused_literal(text):
+            old = set(store.dump(g, "ntriples").splitlines()) if store.has_graph(g) else set()
+            added = [line for line in text.splitlines() if line not in old]
+            if added and may_hold_refused_literal(b"\n".join(added)):
+                quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
+                         for t in ox.parse(b"\n".join(added) + b"\n",
+                                           format=ox.RdfFormat.N_TRIPLES)]
+                check_literals(quads, source="the update")
 
 
 __all__ = ["affected", "apply_update", "changed_iris", "changed_iris_text", "check", "write"]

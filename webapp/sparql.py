@@ -628,6 +628,9 @@ def _read_graph(target: str | None):
         if not store.has_graph(target):
             raise NotFound(f"no graph <{target}> in the store")
         body = store.dump(target, fmt.name)
+        if fmt.name == "rdfxml":  # never 200 with XML that cannot hold a value
+            from kg.results import refuse_xml_illegal
+            body = refuse_xml_illegal(body)
     return Response(body, mimetype=fmt.media_type)
 
 

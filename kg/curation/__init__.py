@@ -203,6 +203,8 @@ def save(store: Store, iri: str, triples: Iterable[tuple], *, steward: str, comm
                         version_before=current.version, version_after=version_of(new))
         if not change.added and not change.removed:
             return None
+        from kg.loading import check_literals  # what the store could not serve or compare
+        check_literals(change.added, source=f"the edit of <{iri}>")
         _commit(store, change)
     if infer:
         _infer(store, change)

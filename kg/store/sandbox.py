@@ -70,7 +70,8 @@ def _decode(t: tuple):
         return Literal(value, lang=lang)
     if dt == _XSD_STRING:
         return Literal(value)
-    return Literal(value, datatype=URIRef(dt))
+    from kg.formats import rdflib_literal  # a huge integer without int(): no traceback
+    return rdflib_literal(value, URIRef(dt))
 
 
 def _encode_rdflib(term) -> tuple:

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from kg.store.oxigraph import OxigraphStore
 
 BIG = "1" + "0" * 5000
@@ -43,8 +41,6 @@ def test_load_of_a_nul_past_the_first_4_kib_exits_2_naming_its_line(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="kg/store/sandbox.py _decode builds rdflib Literals "
-                   "itself: it must use kg.formats.rdflib_literal as to_rdflib does")
 def test_query_of_a_huge_integer_in_the_store_prints_no_traceback(tmp_path):
     store = OxigraphStore(tmp_path / "store")
     store.update("INSERT DATA { GRAPH <urn:meshkg:test:g> { <http://example.org/s> "

@@ -225,8 +225,6 @@ def test_check_literals_takes_triples_as_tuples_for_other_ways_in(value):
         check_literals([triple], source="the edit")
 
 
-@pytest.mark.xfail(strict=True, reason="kg/curation/__init__.py save must call "
-                   "kg.loading.check_literals(change.added, ...) before _commit")
 def test_a_steward_edit_with_a_nul_is_refused_and_writes_nothing(tmp_path):
     from kg.curation import save
     store = OxigraphStore(tmp_path / "store")

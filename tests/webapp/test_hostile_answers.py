@@ -94,16 +94,12 @@ def test_graph_store_get_of_the_default_graph_as_rdf_xml_never_carries_a_nul(nul
     _well_formed_or_refused(r)
 
 
-@pytest.mark.xfail(strict=True, reason="webapp/sparql.py _read_graph writes store.dump() "
-                   "as it is; it must pass RDF/XML through kg.results.refuse_xml_illegal")
 def test_graph_store_get_of_a_named_graph_as_rdf_xml_never_carries_a_nul(nul_server):
     r = requests.get(nul_server.graph_store, params={"graph": G},
                      headers={"Accept": "application/rdf+xml"}, timeout=30)
     _well_formed_or_refused(r)
 
 
-@pytest.mark.xfail(strict=True, reason="kg/gate.py apply_update must call "
-                   "kg.loading.check_literals on the quads an update adds")
 def test_sparql_update_insert_data_of_a_nul_literal_is_refused(steward_server):
     r = requests.post(steward_server.sparql, data=NUL_DATA.encode(),
                       headers={"Content-Type": "application/sparql-update", **BEARER},
@@ -177,8 +173,6 @@ def test_integers_at_the_64_bit_edges_round_trip_and_compare(steward_server):
     assert big.encode() in r.content
 
 
-@pytest.mark.xfail(strict=True, reason="kg/store/sandbox.py _decode builds rdflib Literals "
-                   "itself: it must use kg.formats.rdflib_literal as to_rdflib does")
 def test_a_huge_integer_already_in_the_store_is_served_whole(start_server, caplog):
     srv = start_server(data=("notes.ttl",))
     srv.store.update(f"INSERT DATA {{ GRAPH <{G}> {{ <{S}> <http://example.org/q> {BIG} }} }}")
