@@ -40,6 +40,12 @@ class ParseError(MeshError):
         self.reason = message
 
 
+class Unrepresentable(UsageError):
+    """The answer holds a value the asked-for format cannot hold: ask for another format."""
+
+    http_status = 406
+
+
 class FormatMismatch(ParseError):
     """The content does not match the format its name or type claims."""
 

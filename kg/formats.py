@@ -100,12 +100,6 @@ DECIMAL_PLACES = 18
 _DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
 
 
-class Unrepresentable(UsageError):
-    """The answer holds a value the asked-for format cannot hold: ask for another format."""
-
-    http_status = 406
-
-
 def char_name(c: str) -> str:
     """Name a character by its code point (U+0000)."""
     return f"U+{ord(c):04X}"

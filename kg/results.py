@@ -9,10 +9,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from kg.errors import UsageError
+from kg.errors import Unrepresentable, UsageError
 from kg.formats import (
     RESULT_MEDIA_TYPES,
-    Unrepresentable,
     char_name,
     rdf_format,
     shorten,

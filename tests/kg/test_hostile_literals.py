@@ -12,8 +12,7 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kg.errors import FormatMismatch, MeshError, ParseError
-from kg.formats import Unrepresentable
+from kg.errors import FormatMismatch, MeshError, ParseError, Unrepresentable
 from kg.loading import parse_bytes, parse_file
 from kg.results import serialize_graph, serialize_result
 from kg.store.base import Result
