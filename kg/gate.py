@@ -73,15 +73,29 @@ def changed_iris(old: list, new: list) -> set[str]:
     new_keys = {(_key(q.subject), q.predicate.value, _key(q.object)) for q in new}
     diff = old_keys ^ new_keys
     out: set[str] = set()
+    owner: dict = {}  # blank node -> the IRI (or parentless node) owning it, found once
     for q in old + new:
         if (_key(q.subject), q.predicate.value, _key(q.object)) not in diff:
             continue
-        s, hops = q.subject, 0
-        while isinstance(s, ox.BlankNode) and s in parent and hops < 100:
-            s, hops = parent[s], hops + 1
+        s = _owner(q.subject, parent, owner)
         if isinstance(s, ox.NamedNode):
             out.add(s.value)
     return out
+
+
+def _owner(node, parent: dict, owner: dict):
+    """The term at the top of a blank node's chain of parents, each chain walked once (a
+    100,000-item rdf:List is one chain: its items own no IRI of their own)."""
+    path, seen = [], set()
+    while isinstance(node, ox.BlankNode) and node not in owner and node in parent \
+            and node not in seen:
+        seen.add(node)
+        path.append(node)
+        node = parent[node]
+    top = owner.get(node, node)
+    for b in path:
+        owner[b] = top
+    return top
 
 
 def changed_iris_text(old: bytes, new: bytes) -> set[str]:
