@@ -30,6 +30,7 @@ class Settings:
     port: int = 8080
     threads: int = 8
     query_timeout: float = 10.0
+    query_memory_mb: int = 2048
     update_timeout: float = 30.0
     update_memory_mb: int = 2048
     client_queries: int = 2

@@ -17,4 +17,4 @@ def open_store(settings: Settings) -> Store:
     from kg.store.oxigraph import OxigraphStore
     if location in ("memory", ":memory:"):
         return OxigraphStore(None)
-    return OxigraphStore(location)
+    return OxigraphStore(location, query_memory_mb=settings.query_memory_mb)

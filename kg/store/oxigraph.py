@@ -17,6 +17,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
+from kg.config import Settings
 from kg.errors import QuerySyntaxError, StoreError, StoreLocked, UsageError
 from kg.formats import rdf_format, rdflib_literal
 from kg.namespaces import GRAPH_PREFIX
@@ -99,8 +100,11 @@ class OxigraphStore(Store):
     kind = "embedded"
     keeps_blank_nodes = True
 
-    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False):
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False,
+                 query_memory_mb: int | None = Settings.query_memory_mb):
         super().__init__()
+        #: the address space each budgeted query's worker may take (kg.store.sandbox)
+        self.query_memory_mb = query_memory_mb
         self.generation = 0  # the process holding the store's lock is its only writer
         self._graph_counts: tuple[int, dict[str, int]] | None = None
         self.path = None if path is None else Path(path)

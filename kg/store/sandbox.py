@@ -336,14 +336,12 @@ class Evaluator:
         self.names = settings_names
         self._worker: _Worker | None = None
         self._held: str | None = None
-        self._stderr = None
 
     def _start(self) -> _Worker:
         import tempfile
         if self._worker is None:
             cap = self.memory_mb * 2**20 + _UPDATE_BASE if self.memory_mb else 0
-            self._stderr = tempfile.TemporaryFile()
-            self._worker, self._held = _Worker(cap, stderr=self._stderr), None
+            self._worker, self._held = _Worker(cap, stderr=tempfile.TemporaryFile()), None
         return self._worker
 
     def query(self, ntriples: bytes, sparql: str, *, graph: str,
@@ -383,13 +381,8 @@ class Evaluator:
     def _stop(self) -> bytes:
         err = b""
         if self._worker is not None:
-            self._worker.kill()
+            err = self._worker.kill()
             self._worker = None
-        if self._stderr is not None:
-            self._stderr.seek(0)
-            err = self._stderr.read()[-20000:]
-            self._stderr.close()
-            self._stderr = None
         return err
 
     def close(self) -> None:
@@ -413,6 +406,7 @@ class _Worker:
     def __init__(self, cap: int = 0, stderr=None) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        self.stderr = stderr
         cmd, env = _child_command(f"_worker_main({to_child_r}, {from_child_w}, {int(cap)})")
         try:
             self.proc = subprocess.Popen(
@@ -424,11 +418,19 @@ class _Worker:
         self.send = Connection(to_child_w, readable=False)
         self.recv = Connection(from_child_r, writable=False)
 
-    def kill(self) -> None:
+    def kill(self) -> bytes:
+        """Stop the worker; return the end of what it wrote to stderr, if that was kept."""
         self.proc.kill()
         self.proc.wait(5)
         self.send.close()
         self.recv.close()
+        err = b""
+        if self.stderr is not None:
+            self.stderr.seek(0)
+            err = self.stderr.read()[-20000:]
+            self.stderr.close()
+            self.stderr = None
+        return err
 
 
 @dataclass
@@ -453,8 +455,12 @@ class Sandbox:
     #: Retry-After) instead of holding a request thread while others' queries run
     QUEUE_WAIT = 2.0
 
-    def __init__(self, store_path: str | os.PathLike, *, workers: int = 2) -> None:
+    def __init__(self, store_path: str | os.PathLike, *, workers: int = 2,
+                 memory_mb: int | None = None) -> None:
         self.store_path = Path(store_path)
+        #: each worker's address space: its budget beside what opening the store takes
+        self.memory_mb = memory_mb if memory_mb and memory_mb > 0 else None
+        self._cap = self.memory_mb * 2**20 + _UPDATE_BASE if self.memory_mb else 0
         self.dir = self.store_path.with_name(self.store_path.name + ".sandbox")
         # Only the process holding the store's lock gets here, so what is left
         # in this folder is from a crashed run.
@@ -472,7 +478,7 @@ class Sandbox:
         """Start every worker now instead of at the first query."""
         with self._mutex:
             while len(self._idle) < self._size:
-                self._idle.append(_Worker())
+                self._idle.append(self._spawn())
 
     # -- snapshots ----------------------------------------------------------
     def _acquire_snapshot(self, store) -> _Snapshot:
@@ -509,7 +515,11 @@ class Sandbox:
                 raise StoreError("the store is closed")
             if self._idle:
                 return self._idle.pop()
-        return _Worker()
+        return self._spawn()
+
+    def _spawn(self) -> _Worker:
+        import tempfile
+        return _Worker(self._cap, stderr=tempfile.TemporaryFile() if self._cap else None)
 
     def _give_back(self, worker: _Worker) -> None:
         with self._mutex:
@@ -553,7 +563,11 @@ class Sandbox:
                 raise self._timeout(timeout, "the query ran past it")
             status, payload = worker.recv.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
-            worker.kill()
+            err = worker.kill()
+            if self.memory_mb and (not err or any(x in err for x in _OUT_OF_MEMORY)):
+                raise OverBudget(f"the query needed more than its memory budget of "
+                                 f"{self.memory_mb:,} MB (query_memory_mb) and was "
+                                 "stopped") from None
             raise StoreError("the query worker died (out of memory?); "
                              "the query was not answered") from exc
         self._give_back(worker)
@@ -634,7 +648,8 @@ def sandbox_for(store) -> Sandbox:
         with _ATTACH:
             sb = getattr(store, "_sandbox", None)
             if sb is None:
-                sb = Sandbox(store.path, workers=default_workers())
+                sb = Sandbox(store.path, workers=default_workers(),
+                             memory_mb=getattr(store, "query_memory_mb", None))
                 store._sandbox = sb
                 weakref.finalize(store, sb.close)
     return sb

@@ -51,7 +51,7 @@ def start_server(tmp_path):
                 "query_timeout": 10.0, "max_rows": 1000, "max_body": 1024 * 1024,
                 "steward_tokens": (hash_token(STEWARD_TOKEN),)}
         settings = Settings(**{**base, **overrides})
-        store = OxigraphStore(settings.store)
+        store = OxigraphStore(settings.store, query_memory_mb=settings.query_memory_mb)
         for name in data:
             path = DATA / name
             store.put_graph(graph_name(path), path.read_bytes(), format_for_path(path).name)

@@ -74,3 +74,19 @@ def test_runaway_clients_do_not_starve_simple_queries(start_server):
             t.join(30)
     # before: ≈ 4 s each (the attackers' budget); the figure is in bench/RESULTS-reliability
     assert max(times) < 2.0, times
+
+
+def test_a_query_over_its_memory_budget_is_stopped_and_others_go_on(start_server):
+    """Endpoint queries run in workers whose address space is capped (query_memory_mb):
+    a query sorting a cartesian product is answered 503 naming the budget."""
+    server = start_server(query_timeout=60.0, query_memory_mb=300)
+    sorting = ("SELECT ?a ?d ?g ?j ?m (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . "
+               "?g ?h ?i . ?j ?k ?l . ?m ?o ?p } GROUP BY ?a ?d ?g ?j ?m ?c ?f ?i ?l ?p "
+               "LIMIT 1")  # a group per row of a five-way product
+    started = time.monotonic()
+    status, _, _, body = _ask(server, sorting, "127.0.0.2")
+    assert status == 503, body
+    assert "memory budget of 300 MB (query_memory_mb)" in json.loads(body)["error"]
+    assert time.monotonic() - started < 60  # the cap stopped it, not the clock
+    status, _, _, body = _ask(server, SIMPLE, "127.0.0.2")
+    assert status == 200 and b"true" in body  # a fresh worker answers the next one
