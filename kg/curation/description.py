@@ -19,10 +19,12 @@ from kg.namespaces import (
     DCTERMS,
     DPROD,
     GRAPH_PREFIX,
+    INFERRED_PREFIX,
     MESH,
+    META_GRAPH,
     ODRL,
     RDF,
-    is_managed_graph,
+    VOCAB_GRAPH_PREFIX,
 )
 from kg.queries import load_query
 from kg.store.base import Store
@@ -100,8 +102,14 @@ def curated_graph(iri: str) -> str:
 
 
 def editable_graph(graph: str) -> bool:
-    """Tell whether a graph holds asserted, steward-editable data (not meshkg's own)."""
-    return not is_managed_graph(graph)
+    """Tell whether a graph holds asserted data a resource's description is read from
+    (not entailments, vocabularies, provenance or findings). A description read from
+    another of meshkg's own graphs (governance runs, a migration's record) is shown, and
+    a save of it is refused (webapp.auth.refuse_managed) rather than copied aside."""
+    from kg.validation import VALIDATION_GRAPH
+    return not (graph.startswith((INFERRED_PREFIX, VOCAB_GRAPH_PREFIX))
+                or graph in (META_GRAPH, VALIDATION_GRAPH, HISTORY_GRAPH,
+                             GRAPH_PREFIX + "ontology"))
 
 
 def _graph_quads(store: Store, graph: str) -> list:

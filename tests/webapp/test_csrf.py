@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from kg import accounts, curation
-from kg.config import Settings
-from kg.loading import parse_bytes
-from kg.sources import ensure_vocabularies
-from kg.store.oxigraph import OxigraphStore
-from webapp import create_app
-from webapp.auth import hash_token
+from kg import curation
+from tests.webapp._stewards import steward_app, template
 
 EX = "https://example.org/id/"
 SALE = EX + "sale"
@@ -38,27 +32,14 @@ ex:sale a skos:Concept ; skos:prefLabel "Sale"@en ; skos:definition "A sale."@en
 
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("csrf") / "store"
-    store = OxigraphStore(path)
-    ensure_vocabularies(store)
-    store.write_quads({"urn:test:c": parse_bytes(DATA.encode(), "turtle", graph="urn:test:c",
-                                                 source="test").quads})
-    store.close()
-    return path
+    return template(tmp_path_factory, "csrf", DATA)
 
 
 @pytest.fixture
 def app(_template, tmp_path):
-    shutil.copytree(_template, tmp_path / "store")
-    store = OxigraphStore(tmp_path / "store")
-    settings = Settings(store=str(tmp_path / "store"), load_demo=False, secret_key="test",
-                        updates_enabled=True, steward_tokens=(hash_token(TOKEN),))
-    app = create_app(settings, store)
-    app.config["MESHKG_ACCOUNTS_FILE"] = str(tmp_path / "accounts.toml")
-    accounts.add(app.config["MESHKG_ACCOUNTS_FILE"], "alice", "alice-password", "steward")
-    accounts.add(app.config["MESHKG_ACCOUNTS_FILE"], "root", "root-password", "admin")
+    app = steward_app(_template, tmp_path, TOKEN, updates_enabled=True)
     yield app
-    store.close()
+    app.extensions["meshkg.store"].close()
 
 
 def _csrf(client, url="/signin") -> str:
