@@ -5,7 +5,7 @@
   plus the DPV purpose and ODRL action hierarchies, cached per process by the load
   time of the two vocabulary graphs.
 - `check_store` / `check_files` run meshkg's shapes, the built-in rules in `rules/` and
-  the steward's rule files, and exit non-zero on violations (see kg.governance_cli).
+  the steward's rule files, and exit non-zero on violations (see kg.cli.governance).
 - Each check of a store is recorded in the governance graph as one prov:Activity with
   per-domain counts, so the dashboard can show a trend.
 """
