@@ -1,0 +1,192 @@
+"""What runs inside an evaluation worker: the child side of kg.store.sandbox.
+
+A worker process loads this file alone (kg.store.sandbox._child_command), so it imports
+nothing of meshkg's and nothing heavy but pyoxigraph: it answers queries over a
+read-only checkpoint or a copy of some N-Triples (`_worker_main`), or evaluates one
+update on a writable checkpoint or a copy and reports the graphs it changed
+(`_update_main`). Terms cross the pipe as plain tuples, so nothing but data is pickled.
+"""
+
+from __future__ import annotations
+
+import sys
+from multiprocessing.connection import Connection
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _encode_ox(term) -> tuple:
+    import pyoxigraph as ox
+    if isinstance(term, ox.NamedNode):
+        return ("u", term.value)
+    if isinstance(term, ox.BlankNode):
+        return ("b", term.value)
+    if isinstance(term, ox.Literal):
+        return ("l", term.value, term.language, term.datatype.value)
+    return ("l", str(term), None, _XSD_STRING)  # RDF-star triple terms: shown as text
+
+
+def _to_ox(t: tuple):
+    import pyoxigraph as ox
+    if t[0] == "u":
+        return ox.NamedNode(t[1])
+    if t[0] == "b":
+        return ox.BlankNode(t[1])
+    _, value, lang, dt = t
+    if lang:
+        return ox.Literal(value, language=lang)
+    return ox.Literal(value, datatype=ox.NamedNode(dt))
+
+
+# -- the worker ------------------------------------------------------------------
+def _answer(store, task: dict):
+    import pyoxigraph as ox
+    kwargs = {}
+    if task["default_graphs"] is None:
+        kwargs["use_default_graph_as_union"] = True
+    else:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in task["default_graphs"]]
+    if task["named_graphs"] is not None:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in task["named_graphs"]]
+    if task["bindings"]:
+        kwargs["substitutions"] = {ox.Variable(k): _to_ox(v)
+                                   for k, v in task["bindings"].items()}
+    res = store.query(task["sparql"], **kwargs)
+    cap = task["max_rows"]
+    if isinstance(res, ox.QueryBoolean):
+        return {"kind": "ask", "boolean": bool(res)}
+    if isinstance(res, ox.QuerySolutions):
+        names = [v.value for v in res.variables]
+        rows, truncated = [], False
+        for sol in res:
+            if cap is not None and len(rows) >= cap:
+                truncated = True
+                break
+            rows.append({n: _encode_ox(sol[n]) for n in names if sol[n] is not None})
+        return {"kind": "select", "vars": names, "rows": rows, "truncated": truncated}
+    triples, truncated = [], False
+    for t in res:
+        if cap is not None and len(triples) >= cap:
+            truncated = True
+            break
+        triples.append((_encode_ox(t.subject), _encode_ox(t.predicate), _encode_ox(t.object)))
+    return {"kind": "graph", "triples": triples, "truncated": truncated}
+
+
+def _cap_address_space(cap: int) -> None:
+    """Cap this process's address space at `cap` bytes (0: no cap), within the hard limit."""
+    if cap <= 0:
+        return
+    try:
+        import resource
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # no address-space limits here (not POSIX): the time budget still holds
+
+
+def _worker_main(read_fd: int, write_fd: int, cap: int = 0) -> None:
+    """Answer tasks from the parent until the pipe closes (runs in the worker).
+
+    A task names a checkpoint to read (`snapshot`), or carries its data (`data`: a key,
+    N-Triples or None when the worker holds that key already, and the graph to load
+    them into)."""
+    import signal
+
+    import pyoxigraph as ox
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    _cap_address_space(cap)
+    inbox = Connection(read_fd, writable=False)
+    outbox = Connection(write_fd, readable=False)
+    store, opened = None, None
+    while True:
+        try:
+            task = inbox.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            data = task.get("data")
+            if data is not None and data[0] != opened:
+                store = None
+                store = ox.Store()
+                store.load(data[1], format=ox.RdfFormat.N_TRIPLES,
+                           to_graph=ox.NamedNode(data[2]))
+                opened = data[0]
+            elif data is None and task["snapshot"] != opened:
+                store = None
+                store = ox.Store.read_only(task["snapshot"])
+                opened = task["snapshot"]
+            outbox.send(("ok", _answer(store, task)))
+        except SyntaxError as exc:
+            outbox.send(("syntax", str(exc)))
+        except Exception as exc:  # reported to the parent, which raises StoreError
+            outbox.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _update_main() -> None:
+    """Evaluate one update read from stdin and write the changed graphs to stdout
+    (runs in an update worker; the parent kills it at the time budget)."""
+    import hashlib
+    import io
+    import pickle
+    import signal
+
+    import pyoxigraph as ox
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    task = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - our parent's request
+    _cap_address_space(task["cap"])
+    default = ox.NamedNode(task["default_graph"])
+    skip = tuple(task["skip_prefixes"])
+
+    def dump(store, graph) -> bytes:
+        out = io.BytesIO()
+        store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        return out.getvalue()
+
+    def compared(store) -> list:
+        return [g for g in store.named_graphs()
+                if isinstance(g, ox.NamedNode) and g != default and not g.value.startswith(skip)]
+
+    try:
+        if task["checkpoint"] is not None:
+            store = ox.Store(task["checkpoint"])
+            if store.contains_named_graph(default):
+                # the update's default graph is meshkg's, not the engine's (always empty)
+                store.update(f"MOVE SILENT <{default.value}> TO DEFAULT")
+        else:
+            store = ox.Store()
+            for name, text in task["graphs"].items():
+                g = ox.NamedNode(name)
+                # ox.parse keeps blank-node labels (Store.load renames them)
+                store.extend(ox.Quad(t.subject, t.predicate, t.object, g)
+                             for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+                store.add_graph(g)
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                         for t in ox.parse(task["default"], format=ox.RdfFormat.N_TRIPLES))
+        # an unchanged graph dumps to the same bytes (one store, one index order)
+        before = {g.value: hashlib.sha256(dump(store, g)).digest() for g in compared(store)}
+        before_default = hashlib.sha256(dump(store, ox.DefaultGraph())).digest()
+        store.update(task["sparql"])
+        changed = {}
+        for g in compared(store):
+            text = dump(store, g)
+            if before.pop(g.value, None) != hashlib.sha256(text).digest():
+                changed[g.value] = text
+        for name in before:  # dropped by the update
+            changed[name] = b""
+        text = dump(store, ox.DefaultGraph())
+        if hashlib.sha256(text).digest() != before_default:
+            changed[default.value] = text
+        answer = ("ok", changed)
+    except SyntaxError as exc:
+        answer = ("syntax", str(exc))
+    except MemoryError:
+        answer = ("memory", "")
+    except OSError as exc:  # the disk or the checkpoint: the parent raises StoreError
+        answer = ("error", f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # the engine refused what the update asks (a missing graph)
+        answer = ("refused", str(exc))
+    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
