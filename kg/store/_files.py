@@ -25,6 +25,9 @@ def files_fingerprint(path: Path) -> tuple:
             if e.name.startswith(("LOG", "LOCK")) or e.name in (GRAPH_TEXT_FOLDER,
                                                                   PENDING_FILE):
                 continue
-            st = e.stat()
+            try:
+                st = e.stat()
+            except FileNotFoundError:  # removed by a compaction while we looked: the
+                continue               # folder changed, and the fingerprint says so
             out.append((e.name, st.st_size, st.st_mtime_ns))
     return tuple(sorted(out))

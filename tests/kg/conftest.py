@@ -27,6 +27,16 @@ DEVIATIONS = [
          reason="Virtuoso: ResultSetMaxRows (5,000 in .ci/servers.sh) cuts the test's one "
                 "SELECT of every triple in the store; meshkg refuses the partial answer "
                 "(ResultTooLarge) instead of comparing a cut one")),
+    # found by .ci/run on 2026-12-08, and failing on a fresh Virtuoso at 53a2000 too (the
+    # commit this session started from): a known defect, kept visible until it is fixed
+    ("test_shaclsparql.py", "test_whole_graph_validation_reports_what_the_views_report",
+     {"backend": "virtuoso"}, pytest.mark.xfail(
+         strict=False,
+         reason="Virtuoso: the whole-graph pass runs the SPARQL-based constraints over the "
+                "server with the asserted graphs as its default graph and finds 7 findings "
+                "where the per-resource views find 21 (the 14 Info hints of "
+                "DataProductShape-tagHint and DeprecatedProductShape are missing): a "
+                "defect of the remote query rewriting, open")),
 ]
 
 
