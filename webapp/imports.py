@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from kg.errors import HostileInput, UsageError
 from kg.exchange import IMPORTERS
 from kg.exchange.report import ImportReport, SourceReport
+from kg.results import serialize_graph
 from webapp import get_settings, get_store
 from webapp.auth import require_steward
 
@@ -116,7 +117,7 @@ def dcat_ap():
     """Download the DCAT-AP 3 catalog of the active products."""
     from kg.exchange.export_dcat_ap import export_dcat_ap
     g = export_dcat_ap(get_store(), get_settings().base_iri)
-    return _download(g.serialize(format="turtle").encode("utf-8"), "text/turtle",
+    return _download(serialize_graph(g, "text/turtle"), "text/turtle",
                      "dcat-ap.ttl")
 
 
@@ -145,5 +146,5 @@ def skos():
     if not scheme:
         raise UsageError("give the scheme IRI: /export/skos?scheme=...")
     g = export_scheme(get_store(), scheme)
-    return _download(g.serialize(format="turtle").encode("utf-8"), "text/turtle",
+    return _download(serialize_graph(g, "text/turtle"), "text/turtle",
                      "scheme.ttl")

@@ -11,6 +11,7 @@ import click
 
 from kg.cli._common import open_from, write_output
 from kg.exchange import IMPORTERS, importer
+from kg.results import serialize_graph
 
 
 def _progress(label: str, total: int):
@@ -106,8 +107,7 @@ def dcat_ap(ctx, output, fmt):
     """Export the active products as a DCAT-AP 3.0.1 catalog."""
     from kg.exchange.export_dcat_ap import export_dcat_ap
     g = export_dcat_ap(open_from(ctx), ctx.obj.base_iri)
-    write_output(g.serialize(format="json-ld" if fmt == "jsonld" else fmt).encode("utf-8"),
-                 output)
+    write_output(serialize_graph(g, _MEDIA_TYPES[fmt]), output)
 
 
 @click.command("dprod")
@@ -143,8 +143,13 @@ def skos(ctx, scheme, output, fmt):
     """Export one concept scheme as SKOS, as it was loaded."""
     from kg.exchange.skos import export_scheme
     g = export_scheme(open_from(ctx), scheme)
-    write_output(g.serialize(format="json-ld" if fmt == "jsonld" else fmt).encode("utf-8"),
-                 output)
+    write_output(serialize_graph(g, _MEDIA_TYPES[fmt]), output)
+
+
+#: the --format names of the exports, as media types for kg.results.serialize_graph
+#: (which falls back to pyoxigraph where rdflib would recurse: a 100,000-item rdf:List)
+_MEDIA_TYPES = {"turtle": "text/turtle", "jsonld": "application/ld+json",
+                "xml": "application/rdf+xml", "nt": "application/n-triples"}
 
 
 COMMANDS = (draft, import_group)
