@@ -15,12 +15,11 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg.errors import StoreError, UsageError
-from kg.namespaces import GRAPH_PREFIX
+from kg.namespaces import GRAPH_PREFIX, STAGING_PREFIX
 from kg.store.base import Store
 from kg.store.remote import chunk_quads, sparql_term, staging_name
 
 MIGRATION_GRAPH = GRAPH_PREFIX + "migration"
-STAGING_PREFIX = GRAPH_PREFIX + "staging:"
 _COPIED = "urn:meshkg:migration:copiedTriples"
 
 

@@ -21,6 +21,8 @@ VOCAB_GRAPH_PREFIX = GRAPH_PREFIX + "vocab:"
 INFERRED_PREFIX = GRAPH_PREFIX + "inferred:"
 SCHEMA_INFERRED_GRAPH = INFERRED_PREFIX + "schema"
 META_GRAPH = GRAPH_PREFIX + "meta"
+#: graphs a write fills before it commits (the remote store's staged writes, migrations)
+STAGING_PREFIX = GRAPH_PREFIX + "staging:"
 #: the parts of meshkg's namespace that hold users' data: steward edits, imports and
 #: the default graph of SPARQL Update; every other `urn:meshkg:graph:` graph is meshkg's
 #: own bookkeeping (history, meta, findings, entailments, index, vocabularies, ontology)

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, store=None) -> Flask:
     """Build the Flask app over one store (opened from the settings unless given)."""
-    from kg.store import open_store
+    from kg import open_store
 
     settings = settings or load_settings()
     app = Flask(__name__)

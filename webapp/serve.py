@@ -67,7 +67,7 @@ def start_in_thread(server, name: str = "meshkg-server"):
 def serve(ctx: click.Context, host: str | None, port: int | None, threads: int | None,
           no_demo: bool) -> None:
     """Serve the browser, SPARQL endpoint, Graph Store and Linked Data."""
-    from kg.store import open_store
+    from kg import open_store
     settings = ctx.find_object(Settings) or load_settings()
     settings = settings.replace(**{k: v for k, v in
                                    {"host": host, "port": port, "threads": threads}.items()
@@ -79,9 +79,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, threads: int |
         if settings.updates_enabled and not settings.steward_tokens:
             click.echo("warning: updates are enabled but no steward token is configured; "
                        "every write will be refused", err=True)
-        if getattr(store, "path", None) is not None:
-            from kg.store.sandbox import sandbox_for
-            sandbox_for(store).start()  # warm the query workers before the first request
+        store.start_workers()  # warm the query workers before the first request
         server = make_server(settings, store)
         click.echo(f"meshkg on http://{settings.host}:{server.effective_port}/ "
                    f"(SPARQL at /sparql; store {settings.store})", err=True)
@@ -94,6 +92,4 @@ def serve(ctx: click.Context, host: str | None, port: int | None, threads: int |
         except KeyboardInterrupt:
             pass
     finally:
-        from kg.store.sandbox import close_sandbox
-        close_sandbox(store)
-        store.close()
+        store.close()  # and the workers with it

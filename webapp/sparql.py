@@ -32,7 +32,7 @@ from kg.errors import (
 )
 from kg.inference import infer
 from kg.loading import parse_bytes
-from kg.namespaces import PREFIXES, sparql_prefixes
+from kg.namespaces import PREFIXES, STAGING_PREFIX, sparql_prefixes
 from kg.results import serialize_result
 from kg.sources import drop_source
 from kg.sparqlsafety import (
@@ -42,7 +42,6 @@ from kg.sparqlsafety import (
     keyword_in,
     tokens,
 )
-from kg.store.oxigraph import STAGING_PREFIX
 from webapp import get_settings, get_store
 from webapp.auth import refuse_managed, require_steward
 from webapp.fairness import client_id

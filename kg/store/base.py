@@ -193,6 +193,10 @@ class Store(abc.ABC):
     def drop(self, graph: str) -> None:
         """Remove a named graph and its triples."""
 
+    def start_workers(self) -> None:  # noqa: B027 - a backend without workers does nothing
+        """Start what evaluates budgeted queries now rather than at the first query (a
+        server warms up before its first request); nothing here."""
+
     def close(self) -> None:
         """Release the store."""
         self.closed = True

@@ -20,16 +20,15 @@ from rdflib import BNode, Literal, URIRef
 from kg.config import Settings
 from kg.errors import QuerySyntaxError, StoreError, StoreLocked, UsageError
 from kg.formats import rdf_format, rdflib_literal
-from kg.namespaces import GRAPH_PREFIX
+from kg.namespaces import STAGING_PREFIX
 from kg.sparqlsafety import check_query, check_update, tokens
 from kg.store import ntdiff
 from kg.store._files import GRAPH_TEXT_FOLDER, PENDING_FILE, files_fingerprint
 from kg.store.base import Result, Store, Term
-from kg.store.sandbox import declared_dataset, evaluate_update, sandbox_for
+from kg.store.sandbox import close_sandbox, declared_dataset, evaluate_update, sandbox_for
 
 log = logging.getLogger(__name__)
 
-STAGING_PREFIX = GRAPH_PREFIX + "staging:"
 
 
 
@@ -464,9 +463,15 @@ class OxigraphStore(Store):
         if self.path is not None:
             self._store.flush()
 
+    def start_workers(self) -> None:
+        """Start the query workers of an on-disk store (kg.store.sandbox) now."""
+        if self.path is not None:
+            sandbox_for(self).start()
+
     def close(self) -> None:
         if self._store is None:
             return
+        close_sandbox(self)  # its workers read checkpoints of this store
         if self.path is not None and not self._read_only:  # a read-only store cannot flush
             try:
                 self._store.flush()

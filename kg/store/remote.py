@@ -30,14 +30,13 @@ from kg.errors import (
     UsageError,
 )
 from kg.formats import rdf_format
-from kg.namespaces import GRAPH_PREFIX
+from kg.namespaces import STAGING_PREFIX
 from kg.sparqlsafety import check_query, check_update, tokens
 from kg.store.base import Result, Store, Term
 from kg.store.oxigraph import to_rdflib
 
 log = logging.getLogger(__name__)
 
-STAGING_PREFIX = GRAPH_PREFIX + "staging:"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _JSON_RESULTS = "application/sparql-results+json"
