@@ -51,8 +51,14 @@ def _answer(store, task: dict):
     if task["bindings"]:
         kwargs["substitutions"] = {ox.Variable(k): _to_ox(v)
                                    for k, v in task["bindings"].items()}
-    res = store.query(task["sparql"], **kwargs)
-    cap = task["max_rows"]
+    return collect(store.query(task["sparql"], **kwargs), task["max_rows"], _encode_ox)
+
+
+def collect(res, cap: int | None, convert) -> dict:
+    """A pyoxigraph answer as plain data: its boolean, or its solutions or triples with
+    each term through `convert`, at most `cap` of them (then `truncated`). The fields
+    are those of kg.store.result.Result (the embedded store builds one from them)."""
+    import pyoxigraph as ox
     if isinstance(res, ox.QueryBoolean):
         return {"kind": "ask", "boolean": bool(res)}
     if isinstance(res, ox.QuerySolutions):
@@ -62,14 +68,19 @@ def _answer(store, task: dict):
             if cap is not None and len(rows) >= cap:
                 truncated = True
                 break
-            rows.append({n: _encode_ox(sol[n]) for n in names if sol[n] is not None})
+            row = {}
+            for n in names:
+                val = sol[n]
+                if val is not None:
+                    row[n] = convert(val)
+            rows.append(row)
         return {"kind": "select", "vars": names, "rows": rows, "truncated": truncated}
     triples, truncated = [], False
     for t in res:
         if cap is not None and len(triples) >= cap:
             truncated = True
             break
-        triples.append((_encode_ox(t.subject), _encode_ox(t.predicate), _encode_ox(t.object)))
+        triples.append((convert(t.subject), convert(t.predicate), convert(t.object)))
     return {"kind": "graph", "triples": triples, "truncated": truncated}
 
 

@@ -24,6 +24,7 @@ from kg.namespaces import STAGING_PREFIX
 from kg.sparqlsafety import check_query, check_update, tokens
 from kg.store import ntdiff
 from kg.store._files import GRAPH_TEXT_FOLDER, PENDING_FILE, files_fingerprint
+from kg.store._workers import collect
 from kg.store.base import Result, Store, Term
 from kg.store.sandbox import close_sandbox, declared_dataset, evaluate_update, sandbox_for
 
@@ -170,30 +171,7 @@ class OxigraphStore(Store):
                 named_graphs=named_graphs, timeout=timeout, max_rows=max_rows)
         with self.lock.read():
             res = self._run(sparql, bindings, default_graphs, named_graphs)
-            if isinstance(res, ox.QueryBoolean):
-                return Result("ask", boolean=bool(res))
-            if isinstance(res, ox.QuerySolutions):
-                names = [v.value for v in res.variables]
-                rows, truncated = [], False
-                for sol in res:
-                    if max_rows is not None and len(rows) >= max_rows:
-                        truncated = True
-                        break
-                    row = {}
-                    for n in names:
-                        val = sol[n]
-                        if val is not None:
-                            row[n] = to_rdflib(val)
-                    rows.append(row)
-                return Result("select", vars=names, rows=rows, truncated=truncated)
-            triples, truncated = [], False
-            for t in res:
-                if max_rows is not None and len(triples) >= max_rows:
-                    truncated = True
-                    break
-                triples.append((to_rdflib(t.subject), to_rdflib(t.predicate),
-                                to_rdflib(t.object)))
-            return Result("graph", triples=triples, truncated=truncated)
+            return Result(**collect(res, max_rows, to_rdflib))
 
     def dump(self, graph: str | None = None, fmt: str = "nquads") -> bytes:
         out = io.BytesIO()
