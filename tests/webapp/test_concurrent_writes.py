@@ -38,31 +38,41 @@ def _run(workers) -> list:
     return errors
 
 
-def _count(store, graph: str) -> int:
-    return store.graphs().get(graph, 0)
+def _insert(server, header: dict, graph: str, subject: str) -> None:
+    """One acknowledged SPARQL Update adding a triple about `subject` to `graph`."""
+    r = requests.post(server.sparql, headers=header, timeout=120, data={
+        "update": f'INSERT DATA {{ GRAPH <{graph}> {{ <{subject}> <{RDFS_COMMENT}> "note" }} }}'})
+    assert r.status_code == 204, r.text
+
+
+def _post(server, header: dict, graph: str, subject: str) -> None:
+    """One acknowledged Graph Store POST adding a triple about `subject` to `graph`."""
+    r = requests.post(server.graph_store, params={"graph": graph}, timeout=120,
+                      headers={**header, "Content-Type": "text/turtle"},
+                      data=f'<{subject}> <{RDFS_COMMENT}> "posted" .'.encode())
+    assert r.status_code in (201, 204), r.text
+
+
+def _writer(send, server, header: dict, graph: str, prefix: str, acknowledged: list):
+    """A client sending EACH writes in a row, noting each acknowledged one."""
+    def run():
+        for i in range(EACH):
+            subject = f"{DEMO}note/{prefix}-{i}"
+            send(server, header, graph, subject)
+            acknowledged.append((graph, subject))
+    return run
 
 
 def test_concurrent_sparql_updates_into_one_graph_lose_nothing(start_server, bearer):
     server = start_server(updates_enabled=True, data=("notes.ttl",), update_timeout=60.0)
-    acknowledged: list[str] = []
-
-    def writer(n: int):
-        def run():
-            for i in range(EACH):
-                note = f"{DEMO}note/w{n}-{i}"
-                r = requests.post(server.sparql, headers=bearer(), timeout=120, data={
-                    "update": f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{note}> <{RDFS_COMMENT}> '
-                              f'"writer {n} write {i}" }} }}'})
-                assert r.status_code == 204, r.text
-                acknowledged.append(note)
-        return run
-
-    errors = _run([writer(n) for n in range(WRITERS)])
+    acknowledged: list[tuple[str, str]] = []
+    errors = _run([_writer(_insert, server, bearer(), GRAPH, f"w{n}", acknowledged)
+                   for n in range(WRITERS)])
     assert not errors, errors
     assert len(acknowledged) == WRITERS * EACH
     held = {str(r["s"]) for r in server.store.query(
         f"SELECT ?s {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}").rows}
-    lost = set(acknowledged) - held
+    lost = {subject for _, subject in acknowledged} - held
     assert not lost, f"{len(lost)} of {len(acknowledged)} acknowledged inserts lost"
 
 
@@ -72,29 +82,6 @@ def test_writes_across_paths_lose_nothing(start_server, bearer):
     gsp_graph = "urn:meshkg:graph:curated:posted"
     acknowledged: list[tuple[str, str]] = []  # (graph or resource, subject)
 
-    def updater(n: int):
-        def run():
-            for i in range(EACH):
-                s = f"{DEMO}note/u{n}-{i}"
-                r = requests.post(server.sparql, headers=bearer(), timeout=120, data={
-                    "update": f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{s}> <{RDFS_COMMENT}> '
-                              f'"update" }} }}'})
-                assert r.status_code == 204, r.text
-                acknowledged.append((GRAPH, s))
-        return run
-
-    def poster(n: int):
-        def run():
-            for i in range(EACH):
-                s = f"{DEMO}note/p{n}-{i}"
-                r = requests.post(server.graph_store, params={"graph": gsp_graph},
-                                  headers={**bearer(), "Content-Type": "text/turtle"},
-                                  data=f'<{s}> <{RDFS_COMMENT}> "posted" .'.encode(),
-                                  timeout=120)
-                assert r.status_code in (201, 204), r.text
-                acknowledged.append((gsp_graph, s))
-        return run
-
     def steward():
         for i in range(EACH):
             iri = f"{DEMO}note/s{i}"
@@ -102,7 +89,10 @@ def test_writes_across_paths_lose_nothing(start_server, bearer):
                           steward="alice", comment="a steward's note", version=None)
             acknowledged.append((curation.curated_graph(iri), iri))
 
-    errors = _run([updater(n) for n in range(3)] + [poster(n) for n in range(3)] + [steward])
+    errors = _run([_writer(_insert, server, bearer(), GRAPH, f"u{n}", acknowledged)
+                   for n in range(3)]
+                  + [_writer(_post, server, bearer(), gsp_graph, f"p{n}", acknowledged)
+                     for n in range(3)] + [steward])
     assert not errors, errors
     assert len(acknowledged) == 3 * EACH + 3 * EACH + EACH
     lost = [(g, s) for g, s in acknowledged if not server.store.ask(
