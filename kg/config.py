@@ -51,6 +51,17 @@ class Settings:
     remote_timeout: float = 30.0
     remote_graph_ttl: float = 2.0
     shacl_engine: str = "turbo"
+    #: "strict": every Violation refuses a write; "governance" (default): Violations of
+    #: the standards' own rules and of the governance rules named in `refuse` refuse,
+    #: other Violations are stored as findings (kg.validation.REFUSING)
+    gate: str = "governance"
+    #: governance shapes (local names in shapes/meshkg-shapes.ttl) whose Violations refuse
+    #: a write under gate = "governance"; empty means the default list
+    refuse: tuple[str, ...] = ()
+    #: remote JSON-LD contexts mapped to local files, as "URL=PATH" (never fetched)
+    jsonld_contexts: tuple[str, ...] = ()
+    #: addresses of reverse proxies whose X-Forwarded-For names the client
+    trusted_proxies: tuple[str, ...] = ()
     load_demo: bool = True
     secret_key: str | None = None
     accounts_file: str | None = None
@@ -85,6 +96,8 @@ def _coerce(name: str, value, source: str):
                 return tuple(v.strip() for v in value.split(",") if v.strip())
             return tuple(str(v) for v in value)
         if name == "shacl_engine" and value not in SHACL_ENGINES:
+            raise ValueError(value)
+        if name == "gate" and value not in ("strict", "governance"):
             raise ValueError(value)
         return None if value is None else str(value)
     except (TypeError, ValueError) as exc:
