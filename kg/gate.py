@@ -5,6 +5,11 @@ builds the would-be view of every affected resource in a scratch in-memory
 store (the new triples plus what the rest of the store says about what they
 touch), validates it, and only then writes to the real store in one atomic
 step. A refused write raises ShapeViolation and leaves the store unchanged.
+
+Which Violations refuse is the store's gate policy (kg.validation.GatePolicy, from
+the settings `gate` and `refuse`): by default those of the shapes marked
+`mesh:refusesWrite true`; the other findings are written with the data and shown
+on the governance page.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg.errors import ManagedGraph, ShapeViolation
-from kg.namespaces import DERIVED_PREFIXES, META_GRAPH, is_managed_graph
+from kg.namespaces import DERIVED_PREFIXES, MESH, META_GRAPH, is_managed_graph
 from kg.queries import load_query
 from kg.store import ntdiff
 from kg.store.base import Store, term_to_sparql
 from kg.store.oxigraph import OxigraphStore
 from kg.validation import (
+    GatePolicy,
     Report,
     asserted_graphs,
     focus_resources,
@@ -145,12 +151,18 @@ def _write(store: Store, *, replace: dict, add: list, drop: list, validate: bool
            before) -> Report | None:
     report = None
     if validate:
+        shapes = shapes if shapes is not None else load_shapes()
         report = check(store, replace=replace, add=add, drop=drop, shapes=shapes,
                        before=before)
-        if not report.conforms:
+        refusing = policy_of(store).mark(report, shapes)
+        if refusing:
+            shapes_named = sorted({_local(f.shape) for f in refusing})
             raise ShapeViolation(
-                f"refused: the change leaves {report.count('Violation')} SHACL violation(s); "
-                "nothing was written", report=report)
+                f"refused: the change leaves {len(refusing)} SHACL violation(s) that refuse "
+                f"a write ({', '.join(shapes_named)}) on "
+                + ", ".join(sorted({f'<{f.focus}>' for f in refusing})[:5])
+                + ("…" if len({f.focus for f in refusing}) > 5 else "")
+                + "; nothing was written", report=report)
     # the graphs this write changes are marked in the same write and unmarked once
     # derived from (kg.inference.recover finishes after a crash in between)
     from kg.inference import pending_marks
@@ -159,6 +171,18 @@ def _write(store: Store, *, replace: dict, add: list, drop: list, validate: bool
     if report is not None and report.checked:
         save_report(store, report)
     return report
+
+
+def policy_of(store: Store) -> GatePolicy:
+    """The gate policy of a store: what its opener set from the settings (`gate`,
+    `refuse`; kg.open_store), else the default ("governance")."""
+    return getattr(store, "gate_policy", None) or GatePolicy()
+
+
+def _local(iri: str | None) -> str:
+    if not iri:
+        return "-"
+    return "mesh:" + iri[len(str(MESH)):] if iri.startswith(str(MESH)) else iri
 
 
 def check(store: Store, *, replace: Mapping[str, list], add: list, drop: list,

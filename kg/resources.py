@@ -29,6 +29,12 @@ def _locate(folder: str, name: str) -> Path:
     return checkout / name if checkout.is_dir() else packaged
 
 
+#: the vocabularies meshkg ships in kg/vocab/ and loads into every store
+VOCAB_DIR = _PACKAGE / "vocab"
+VOCABULARIES = ("dprod-ontology.ttl", "dcat3.ttl", "skos-core.ttl", "prov-o.ttl",
+                "dcterms.ttl", "ODRL22.ttl", "dpv-2.3.ttl", "pd-2.3.ttl", "croissant-rai.ttl")
+
+
 def ontology_file() -> Path:
     """Return the path of the meshkg ontology (`ontology/meshkg.ttl`)."""
     return _locate("ontology", "meshkg.ttl")

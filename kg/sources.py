@@ -10,18 +10,14 @@ from kg import gate, resources
 from kg.inference import InferenceReport, delta, infer
 from kg.loading import Parsed, expand_paths, meta_quads, parse_file, progress
 from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, VOCAB_GRAPH_PREFIX
+from kg.resources import VOCAB_DIR, VOCABULARIES  # the shipped vocabularies
 from kg.store import ntdiff
 from kg.store.base import Store
 from kg.validation import Report
 
 ONTOLOGY_FILE = resources.ontology_file()
-VOCAB_DIR = Path(__file__).parent / "vocab"
 DEMO_DIR = Path(__file__).parent / "demo"
 DEMO_GRAPH_PREFIX = "https://demo.meshkg.org/graph/"
-
-#: the standard vocabularies the ontology imports, shipped with the package
-VOCABULARIES = ("dprod-ontology.ttl", "dcat3.ttl", "skos-core.ttl", "prov-o.ttl",
-                "dcterms.ttl", "ODRL22.ttl", "dpv-2.3.ttl", "pd-2.3.ttl", "croissant-rai.ttl")
 
 
 @dataclass

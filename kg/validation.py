@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH, XSD
+from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from kg import resources
 from kg.config import SHACL_ENGINES, Settings
@@ -45,6 +45,7 @@ VALIDATION_GRAPH = GRAPH_PREFIX + "validation"
 BATCH = 400
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _ENGINE_LOCK = threading.Lock()
+RDFS_SUBCLASS = RDFS.subClassOf
 
 
 @dataclass
@@ -58,6 +59,8 @@ class Finding:
     message: str
     value: str | None = None
     constraint: str | None = None
+    #: set by the gate: this Violation refuses the write (kg.validation.GatePolicy)
+    refuses: bool = False
 
     def to_dict(self) -> dict:
         """Return the finding as a plain dict."""
@@ -114,19 +117,103 @@ class Report:
                 g.add((r, SH.value, Literal(f.value)))
         return g
 
-    def to_text(self) -> str:
-        """Return a readable table: severity, focus node, path, shape, message."""
+    def refusing(self) -> list[Finding]:
+        """Return the findings the gate marked as refusing the write."""
+        return [f for f in self.results if f.refuses]
+
+    def to_text(self, *, per_shape: int | None = 10) -> str:
+        """Return a readable table: severity, focus node, path, shape, message.
+
+        At most `per_shape` findings of one shape and severity are written out (None: all);
+        the rest are counted, so that a 2,000-concept vocabulary with one recurring
+        finding reads in a screen, not in 9,000 lines."""
         if not self.results:
             return f"Conforms: {len(self.checked)} resources checked, no findings.\n"
         lines = []
+        shown: dict[tuple, int] = {}
         for f in sorted(self.results, key=_order):
-            lines.append(f"{f.severity:<9} {f.focus}\n          path:  {f.path or '-'}\n"
+            key = (f.severity, f.shape, f.refuses)
+            shown[key] = shown.get(key, 0) + 1
+            if per_shape is not None and shown[key] > per_shape:
+                continue
+            head = f"{f.severity} (refuses)" if f.refuses else f.severity
+            lines.append(f"{head:<9} {f.focus}\n          path:  {f.path or '-'}\n"
                          f"          shape: {f.shape or '-'}\n          {f.message}"
                          + (f"\n          value: {f.value}" if f.value else ""))
+        for (sev, shape, _), n in sorted(shown.items(), key=lambda kv: str(kv[0])):
+            if per_shape is not None and n > per_shape:
+                lines.append(f"… and {n - per_shape} more {sev} finding(s) of shape "
+                             f"{shape or '-'} (`meshkg validate --format json` lists all)")
         summary = (f"{'Conforms' if self.conforms else 'Does not conform'}: "
                    f"{self.count('Violation')} violations, {self.count('Warning')} warnings, "
                    f"{self.count('Info')} infos in {len(self.checked)} resources checked.")
+        if any(f.refuses for f in self.results):
+            summary += f" {len(self.refusing())} violation(s) refuse the write."
         return "\n".join(lines) + "\n" + summary + "\n"
+
+
+#: what the gate refuses (setting `gate`): "strict", every Violation; "governance", the
+#: Violations of shapes marked `mesh:refusesWrite true` (or those the `refuse` setting names)
+GATE_MODES = ("strict", "governance")
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """Which Violations refuse a write (settings `gate` and `refuse`)."""
+
+    mode: str = "governance"
+    refuse: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings) -> GatePolicy:
+        """The policy the settings name."""
+        return cls(mode=settings.gate, refuse=tuple(settings.refuse))
+
+    def mark(self, report: Report, shapes: Graph) -> list[Finding]:
+        """Mark and return the findings of `report` that refuse the write."""
+        if self.mode == "strict":
+            chosen = None
+        elif self.refuse:
+            chosen = {_shape_iri(name) for name in self.refuse}
+        else:
+            chosen = refusing_shapes(shapes)
+        for f in report.results:
+            f.refuses = f.severity == "Violation" and (chosen is None or f.shape in chosen)
+        return report.refusing()
+
+
+def _shape_iri(name: str) -> str:
+    """A shape named in the `refuse` setting: an IRI, `mesh:Local` or a local name."""
+    if name.startswith(("http://", "https://", "urn:")):
+        return name
+    return str(MESH) + name.removeprefix("mesh:")
+
+
+def refusing_shapes(shapes: Graph) -> set[str]:
+    """The shapes marked `mesh:refusesWrite true`."""
+    return {str(s) for s in shapes.subjects(MESH.refusesWrite, Literal(True))}
+
+
+@lru_cache(maxsize=1)
+def vocabulary_hierarchy() -> bytes:
+    """The rdfs:subClassOf links between named classes of the shipped vocabularies and
+    meshkg's ontology, as N-Triples, added to every data graph validation runs on (the
+    gate's and `meshkg validate`'s alike): with them sh:class and sh:targetClass follow
+    the standards' own class hierarchy (an odrl:Set is an odrl:Policy)."""
+    import pyoxigraph as ox
+    sub = str(RDFS_SUBCLASS)
+    paths = [resources.VOCAB_DIR / n for n in resources.VOCABULARIES] + [
+        resources.ontology_file()]
+    lines = set()
+    for path in paths:
+        if not path.is_file():
+            continue
+        data = _rewrite_dprod(path.read_text(encoding="utf-8")).encode()
+        for t in ox.parse(data, format=ox.RdfFormat.TURTLE):
+            if (t.predicate.value == sub and isinstance(t.subject, ox.NamedNode)
+                    and isinstance(t.object, ox.NamedNode)):
+                lines.add(f"<{t.subject.value}> <{sub}> <{t.object.value}> .")
+    return ("\n".join(sorted(lines)) + "\n").encode()
 
 
 def _order(f: Finding):
@@ -204,6 +291,7 @@ def run_engine(ntriples: bytes, shapes: Graph, *, store: Store | None = None,
     `store` when given (which must hold the same data in `default_graphs`), else over an
     in-memory copy."""
     from kg import shaclsparql
+    ntriples = ntriples + vocabulary_hierarchy()
     # pySHACL mutates a shapes graph while validating (pySHACL issue 314): split() and the
     # copy below give each run its own shapes graph
     core, constraints = shaclsparql.split(shapes)
@@ -279,13 +367,25 @@ def _findings(report: Graph) -> list[Finding]:
         out.append(Finding(
             severity=_SEVERITY.get(sev, str(sev)),
             focus=_text(focus),
-            path=str(path) if isinstance(path, URIRef) else (None if path is None
-                                                              else "(complex path)"),
+            path=_path_text(report, path),
             shape=_text(shape) if shape is not None else None,
             message=str(msg) if msg is not None else _default_message(comp),
             value=None if value is None else str(value),
             constraint=None if comp is None else str(comp)))
     return out
+
+
+def _path_text(report: Graph, path) -> str | None:
+    """A result's path as a steward reads it: the property, or for a path of standard
+    synonyms (sh:alternativePath) its first, meshkg's own choice."""
+    if path is None or isinstance(path, URIRef):
+        return None if path is None else str(path)
+    alternatives = report.value(path, SH.alternativePath)
+    if alternatives is not None:
+        first = report.value(alternatives, RDF.first)
+        if isinstance(first, URIRef):
+            return str(first)
+    return "(complex path)"
 
 
 def _text(t) -> str:

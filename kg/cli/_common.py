@@ -14,7 +14,7 @@ from kg.config import Settings
 
 def open_from(ctx: click.Context):
     """Open the store named by the settings and close it when the command ends."""
-    from kg.store import open_store
+    from kg import open_store
     settings: Settings = ctx.obj
     from kg.inference import recover
     from kg.sources import ensure_vocabularies

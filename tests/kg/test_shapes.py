@@ -31,8 +31,16 @@ RULES = {
     "data-product-requires-exactly-one-owner": ("Violation", "DataProductShape-owner", "product"),
     "data-product-requires-domain": ("Violation", "DataProductShape-domain", "product"),
     "data-product-requires-subject-concept": ("Violation", "DataProductShape-subject", "product"),
-    "data-product-requires-lifecycle-status":
+    "data-product-should-have-lifecycle-status":
+        ("Warning", "DataProductShape-lifecycleStatusHint", "product"),
+    "data-product-lifecycle-status-is-a-status":
         ("Violation", "DataProductShape-lifecycleStatus", "product"),
+    "data-product-owner-is-not-placeholder":
+        ("Violation", "DataProductShape-ownerPlaceholder", "product"),
+    "data-product-domain-is-not-placeholder":
+        ("Violation", "DataProductShape-domainPlaceholder", "product"),
+    "data-product-subject-is-not-placeholder":
+        ("Violation", "DataProductShape-subjectPlaceholder", "product"),
     "data-product-should-have-sensitivity": ("Warning", "DataProductShape-sensitivity", "product"),
     "data-product-should-have-purpose": ("Warning", "DataProductShape-purpose", "product"),
     "data-product-should-have-contact-point":
@@ -54,7 +62,7 @@ RULES = {
     "deprecated-product-names-successor": ("Info", "DeprecatedProductShape", "product"),
     "concept-has-unique-pref-label-per-language":
         ("Violation", "ConceptShape-prefLabel", "customer"),
-    "concept-sits-in-scheme": ("Violation", "ConceptInSchemeShape", "order"),
+    "concept-sits-in-scheme": ("Warning", "ConceptInSchemeShape", "order"),
     "concept-relation-links-concepts": ("Violation", "ConceptRelationShape", "places"),
     "concept-relation-requires-label": ("Violation", "ConceptRelationShape-label", "places"),
     "concept-relation-is-sub-property-of-relates-to":
@@ -71,7 +79,7 @@ RULES = {
     "field-personal-data-is-dpv-category": ("Violation", "FieldShape-personalData", "field"),
     "data-domain-requires-label": ("Violation", "DataDomainShape-label", "sales"),
     "data-domain-should-have-description": ("Warning", "DataDomainShape-description", "sales"),
-    "agent-should-have-label": ("Warning", "AgentShape-label", "owner"),
+    "agent-should-have-label": ("Warning", "AgentShape", "owner"),
     "policy-requires-rule": ("Violation", "PolicyShape", "empty-policy"),
     "policy-requires-uid": ("Violation", "PolicyShape-uid", "policy"),
     "policy-should-have-target": ("Warning", "PolicyShape-target", "policy"),
