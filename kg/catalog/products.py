@@ -3,6 +3,7 @@ policies in plain words, ports and fields, and its stored validation status."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -88,21 +89,13 @@ def product(store: Store, iri: str, lang: str = "en") -> Product:
         raise NotFound(f"no data product <{iri}> in the store")
     facts: dict[URIRef, set[Node]] = defaultdict(set)
     labels = _Labels(lang)
-    periods: dict[str, list[str]] = defaultdict(lambda: ["", ""])
     for row in res.rows:
         facts[row["p"]].add(row["o"])
         labels.add(row["o"], row.get("olabel"))
-        for i, var in enumerate(("start", "end")):
-            if var in row:
-                periods[_name(row["o"])][i] = str(row[var])
     card = _card(str(node), facts, labels, lang)
 
     def refs(prop: URIRef) -> list[Ref]:
         return _unique(labels.ref(o) for o in facts.get(prop, ()) if not isinstance(o, Literal))
-
-    def texts(prop: URIRef) -> list[str]:
-        return sorted({str(o) for o in facts.get(prop, ()) if isinstance(o, Literal)
-                       and (o.language in (None, lang) or pick(facts[prop], lang) == o)})
 
     rel_res, rel_ran = _run(store, "catalog_product_relations", {"product": node})
     relations = _relations(rel_res.rows, lang)
@@ -112,16 +105,7 @@ def product(store: Store, iri: str, lang: str = "en") -> Product:
     fields_res, fields_ran = _run(store, "catalog_product_fields", {"product": node})
     status = validation_status(store)
     lin = lineage(store, str(node), lang)
-    coverage = {
-        "covers": refs(MESH.covers),
-        "does_not_cover": refs(MESH.doesNotCover),
-        "spatial": refs(DCTERMS.spatial) + [Ref("", t) for t in texts(DCTERMS.spatial)],
-        "temporal": [Ref("", t) for t in texts(DCTERMS.temporal)]
-        + [Ref("", _period(*periods[r.iri])) if r.iri in periods else r
-           for r in refs(DCTERMS.temporal)],
-        "biases": texts(RAI.dataBiases),
-        "limitations": texts(RAI.dataLimitations),
-    }
+    coverage, coverage_ran = _coverage(store, node, lang)
     links = _unique(Ref(str(o), f"{name}: {o}") for p, name in _MORE_LINKS.items()
                     for o in facts.get(p, ()) if isinstance(o, URIRef))
     return Product(
@@ -142,7 +126,8 @@ def product(store: Store, iri: str, lang: str = "en") -> Product:
         ports=_ports(fields_res.rows, lang),
         links=links,
         queries={"product": ran, "relations": rel_ran, "contact": contact_ran,
-                 "policy": policy_ran, "fields": fields_ran, "lineage": lin.query},
+                 "policy": policy_ran, "fields": fields_ran, "lineage": lin.query,
+                 "coverage": coverage_ran},
     )
 
 
@@ -153,10 +138,123 @@ _MORE_LINKS = {
 }
 
 
+_COVERAGE = {MESH.covers: "covers", MESH.doesNotCover: "does_not_cover",
+             DCTERMS.coverage: "coverage", DCTERMS.spatial: "spatial",
+             DCTERMS.temporal: "temporal", DCAT.spatialResolutionInMeters: "spatial_resolution",
+             DCAT.temporalResolution: "temporal_resolution", RAI.dataBiases: "biases",
+             RAI.dataLimitations: "limitations"}
+_TEXTS = ("spatial_resolution", "temporal_resolution", "biases", "limitations")
+
+
+def _coverage(store: Store, node: URIRef, lang: str) -> tuple[dict[str, list], Ran]:
+    """Return every coverage statement of a product and of the datasets it serves.
+
+    Keys: covers, does_not_cover (concepts, Refs); coverage_concepts and coverage (the
+    other dct:coverage values: concepts, then places, periods or text); spatial and
+    temporal (Refs: an IRI with its label, else `iri` is "" and the label is the text, a
+    period's dates or a location's geometry); spatial_resolution, temporal_resolution,
+    biases, limitations (texts); datasets (the served datasets that said any of it).
+    A value reached through a sub-property (mesh:covers, dct:spatial and dct:temporal are
+    dct:coverage's) is shown once, under the most specific property."""
+    res, ran = _run(store, "catalog_product_coverage", {"product": node})
+    labels = _Labels(lang)
+    said: dict[str, dict[Node, dict]] = defaultdict(dict)
+    datasets: set[str] = set()
+    for row in res.rows:
+        key, o = _COVERAGE[row["p"]], row["o"]
+        labels.add(o, row.get("olabel"))
+        labels.add(row["subject"], row.get("slabel"))
+        if row["subject"] != node:
+            datasets.add(_name(row["subject"]))
+        value = said[key].setdefault(o, {"concept": False, "start": "", "end": "",
+                                         "geometry": ""})
+        value["concept"] |= row.get("concept") == Literal(True)
+        for var in ("start", "end", "geometry"):
+            if var in row:
+                value[var] = max(value[var], str(row[var]))
+    narrower = {o for k in ("covers", "spatial", "temporal") for o in said.get(k, ())}
+    out: dict[str, list] = {k: [] for k in ("covers", "does_not_cover", "coverage_concepts",
+                                            "coverage", "spatial", "temporal", *_TEXTS)}
+    for key, values in said.items():
+        if key in _TEXTS:
+            out[key] = _texts([o for o in values if isinstance(o, Literal)], lang, key)
+            continue
+        refs = []
+        for o, v in values.items():
+            if key == "coverage" and o in narrower:
+                continue
+            if key == "coverage" and v["concept"]:
+                out["coverage_concepts"].append(labels.ref(o))
+            else:
+                refs.append(_value(o, v, labels, key))
+        out[key] += _unique(r for r in refs if r.iri) + sorted(
+            (r for r in refs if not r.iri), key=lambda r: r.label)
+    out["coverage_concepts"] = _unique(out["coverage_concepts"])
+    out["datasets"] = _unique(labels.ref(d) for d in datasets)
+    return out, ran
+
+
+_UNNAMED = {"temporal": "a period of time with no calendar dates stated",
+            "spatial": "a place with no name or geometry stated"}
+
+
+def _value(o: Node, v: dict, labels: _Labels, key: str) -> Ref:
+    """Return a coverage value as a Ref: an IRI with its label (`iri` set), else text."""
+    if isinstance(o, Literal):
+        return Ref("", str(o), o.language)
+    if isinstance(o, URIRef):
+        ref = labels.ref(o)
+        if ref.label == local_name(str(o)) and not any(c.isalpha() for c in ref.label):
+            ref.label = str(o).split("://", 1)[-1]  # a bare number says nothing alone
+        return ref
+    ref = labels.ref(o)
+    if not ref.label.startswith("_:") and ref.label != local_name(_name(o)):
+        return Ref("", ref.label, ref.lang)  # a labelled blank node
+    if v["start"] or v["end"]:
+        return Ref("", _period(v["start"], v["end"]))
+    if v["geometry"]:
+        return Ref("", v["geometry"])
+    return Ref("", _UNNAMED.get(key, "a resource with no name stated"))
+
+
 def _period(start: str, end: str) -> str:
     if start and end:
         return f"{start} to {end}"
     return f"since {start}" if start else f"until {end}"
+
+
+def _texts(values: list[Literal], lang: str, key: str) -> list[str]:
+    """Return the texts to show in a language: those in it (or untagged), else the best."""
+    best = pick(values, lang)
+    texts = {str(o) for o in values if o.language in (None, lang) or o == best}
+    if key == "spatial_resolution":
+        return sorted(_metres(t) for t in texts)
+    if key == "temporal_resolution":
+        return sorted(_duration(t) for t in texts)
+    return sorted(texts)
+
+
+def _metres(text: str) -> str:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return f"{value:,.0f} m" if value == int(value) else f"{value:,} m"
+
+
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+                       r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
+
+
+def _duration(text: str) -> str:
+    """Say an xsd:duration in words ("PT1H": "1 hour"); other text as it is."""
+    m = _DURATION.match(text.strip())
+    if not m or not any(m.groups()):
+        return text
+    parts = [f"{n} {unit}{'' if n == '1' else 's'}"
+             for n, unit in zip(m.groups(), _UNITS, strict=True) if n]
+    return ", ".join(parts) + f" ({text.strip()})"
 
 
 def _relations(rows: list[dict], lang: str) -> list[Relation]:
