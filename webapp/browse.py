@@ -23,6 +23,7 @@ from flask import (
 )
 
 from kg import catalog
+from kg.catalog.products import products_holding
 from kg.errors import NotFound, UsageError
 from kg.namespaces import DPROD, DPV, MESH, ODRL
 from kg.policies import ODRL_ACTIONS
@@ -40,7 +41,7 @@ _LISTINGS = {
     "domain": (DPROD.domain, "Data domain", "Data products in this domain"),
     "tag": (MESH.tag, "Tag", "Data products with this tag"),
     "privacy": (DPV.hasPersonalData, "Personal-data category",
-                "Data products that hold this kind of personal data"),
+                "Data products that hold this kind of personal data or a narrower kind"),
     "policy": (ODRL.hasPolicy, "Policy", "Data products under this policy"),
 }
 
@@ -292,7 +293,10 @@ def _listing(kind: str):
     store, lang = get_store(), _lang()
     iri = _iri_arg()
     prop, what, heading = _LISTINGS[kind]
-    listing = catalog.products_by(store, prop, iri, lang)
+    if kind == "privacy":  # (card, why) pairs: the DPV hierarchy rolled up
+        listing = products_holding(store, iri, lang)
+    else:
+        listing = catalog.products_by(store, prop, iri, lang)
     ref = catalog.concept_label(store, iri, lang)
     if not listing.items and catalog.kind_of(store, iri) is None:
         raise NotFound(f"no {what.lower()} <{iri}> in the store")
@@ -315,7 +319,7 @@ def tag():
 
 @bp.get("/privacy")
 def privacy():
-    """The data products holding one personal-data category."""
+    """The data products holding one personal-data category or a narrower one (DPV)."""
     return _listing("privacy")
 
 

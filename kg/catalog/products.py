@@ -4,7 +4,7 @@ policies in plain words, ports and fields, and its stored validation status."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 
 from rdflib import Literal, URIRef
@@ -79,6 +79,64 @@ def products_by(store: Store, prop: URIRef, value: str, lang: str = "en") -> Lis
                     for r in res.rows if str(r["product"]) in cards}.values(),
                    key=lambda c: c.label.lower())
     return Listing(items, ran)
+
+
+def products_holding(store: Store, category: str, lang: str = "en") -> Listing:
+    """List the data products holding personal data of a DPV category or of any narrower
+    one, each as (card, why): the categories it holds that roll up to the one asked for,
+    with the path up (kept until the store is written to: `_kept`)."""
+    node = _iri(category)
+    return _kept(store, ("privacy", str(node), lang),
+                 lambda: _products_holding(store, node, lang))
+
+
+def _products_holding(store: Store, node: URIRef, lang: str) -> Listing:
+    res, ran = _run(store, "catalog_privacy", {"category": node})
+    held: dict[str, set[str]] = defaultdict(set)
+    for row in res.rows:
+        held[str(row["product"])].add(str(row["held"]))
+    categories = sorted({c for cs in held.values() for c in cs} - {str(node)})
+    up: dict[str, dict[str, set[str]]] = {"broader": defaultdict(set), "any": defaultdict(set)}
+    if categories:
+        path_res, _ = _run_for(store, "catalog_privacy_path", "held", categories)
+        for row in (r for r in path_res.rows if r["category"] == node):
+            up["any"][str(row["a"])].add(str(row["b"]))
+            if row["rel"] == SKOS.broader:
+                up["broader"][str(row["a"])].add(str(row["b"]))
+    paths = {c: _path_up(c, str(node), up) for c in categories}
+    names, _ = _names(store, {str(node), *categories, *(x for p in paths.values() for x in p)},
+                      lang)
+    asked = names.ref(str(node)).label
+    cards = product_cards(store, lang, held).items
+    items = []
+    for iri in sorted(cards, key=lambda i: (cards[i].label.lower(), i)):
+        why = []
+        for c in sorted(held[iri], key=lambda c: names.ref(c).label.lower()):
+            label = names.ref(c).label
+            if c == str(node):
+                why.append(f"holds {label}")
+                continue
+            via = [names.ref(x).label for x in paths[c][1:-1]]
+            why.append(f"holds {label}, a narrower category of {asked}"
+                       + (f" (through {', '.join(via)})" if via else ""))
+        items.append((cards[iri], why))
+    return Listing(items, ran)
+
+
+def _path_up(start: str, goal: str, up: dict[str, dict[str, set[str]]]) -> list[str]:
+    """Return the shortest chain of broader categories from start to goal, by skos:broader
+    where that reaches (an rdfs:subClassOf closure would skip every step), else by any."""
+    for links in (up["broader"], up["any"]):
+        seen, queue = {start: [start]}, deque([start])
+        while queue:
+            here = queue.popleft()
+            if here == goal:
+                return seen[here]
+            for nxt in sorted(links.get(here, ())):
+                if nxt not in seen:
+                    seen[nxt] = seen[here] + [nxt]
+                    queue.append(nxt)
+    return [start, goal]
 
 
 def product(store: Store, iri: str, lang: str = "en") -> Product:
