@@ -29,14 +29,14 @@ from kg.store.remote import (
     STAGING_PREFIX,
     STALE_STAGING,
     RemoteStore,
-    _parse_xml,
-    _reads_default_graph,
     inject_values,
     sparql_term,
     split_data_ops,
     staging_name,
     wrap_values_branches,
 )
+from kg.store.remote.answers import _parse_xml
+from kg.store.remote.dataset import _reads_default_graph
 from tests.conftest import SERVER_BACKENDS, server_settings
 
 ASK_TRUE = json.dumps({"head": {}, "boolean": True}).encode()
@@ -235,7 +235,7 @@ def test_data_with_blank_node_labels_is_left_whole():
 def test_only_a_query_of_named_graph_groups_alone_is_sent_without_the_graph_list(query,
                                                                                reads):
     """A query judged not to read its default graph is sent with only the graphs it
-    names (kg.store.remote._dataset); any doubt must keep the list, or the answer
+    names (kg.store.remote.dataset); any doubt must keep the list, or the answer
     changes (test_backends.py compares such answers with the embedded store's)."""
     assert _reads_default_graph(query) is reads
 

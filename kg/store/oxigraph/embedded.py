@@ -1,51 +1,32 @@
-"""The embedded store: pyoxigraph, on disk by default, in memory for tests."""
+"""OxigraphStore: the Store interface over a pyoxigraph store, on disk or in memory."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
 import os
-import re
-import uuid
-import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
 
 from kg.config import Settings
 from kg.errors import QuerySyntaxError, StoreError, StoreLocked, UsageError
-from kg.formats import rdf_format, rdflib_literal
+from kg.formats import rdf_format
 from kg.namespaces import STAGING_PREFIX
-from kg.sparqlsafety import check_query, check_update, tokens
+from kg.sparqlsafety import check_query, check_update
 from kg.store import ntdiff
-from kg.store._files import GRAPH_TEXT_FOLDER, PENDING_FILE, files_fingerprint
+from kg.store._files import PENDING_FILE, files_fingerprint
 from kg.store._workers import collect
 from kg.store.base import Result, Store, Term
+from kg.store.oxigraph.convert import to_oxigraph, to_rdflib
+from kg.store.oxigraph.graphtext import GraphText
+from kg.store.oxigraph.updates import UPDATE_FUNCTIONS, data_ops, may_write
 from kg.store.sandbox import close_sandbox, declared_dataset, evaluate_update, sandbox_for
 
 log = logging.getLogger(__name__)
-
-
-
-
-#: rdflib IRIs by their text: results repeat the same few (properties, classes, domains)
-#: and URIRef checks each one it makes; URIRefs are immutable, so they are shared
-_IRIS: dict[str, URIRef] = {}
-_IRIS_MAX = 200_000
-
-
-def _uriref(value: str) -> URIRef:
-    iri = _IRIS.get(value)
-    if iri is None:
-        if len(_IRIS) >= _IRIS_MAX:
-            _IRIS.clear()
-        iri = _IRIS[value] = URIRef(value)
-    return iri
 
 
 def _in_graph(quads, graph):
@@ -53,39 +34,6 @@ def _in_graph(quads, graph):
     (making a new Quad costs more than the rest of writing it)."""
     return (q if q.graph_name == graph else ox.Quad(q.subject, q.predicate, q.object, graph)
             for q in quads)
-
-
-def to_rdflib(term) -> Term:
-    """Convert a pyoxigraph term to an rdflib term."""
-    if isinstance(term, ox.NamedNode):
-        return _uriref(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        dt = term.datatype.value
-        if dt == "http://www.w3.org/2001/XMLSchema#string":
-            return Literal(term.value)
-        # the one place store terms become rdflib literals (also for kg.store.remote):
-        # huge integers keep their lexical form instead of tracing back in int()
-        return rdflib_literal(term.value, _uriref(dt))
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    raise TypeError(f"unsupported term {term!r}")
-
-
-def to_oxigraph(term: Term):
-    """Convert an rdflib term to a pyoxigraph term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    raise TypeError(f"unsupported term {term!r}")
 
 
 def _graph_list(names: Iterable[str] | None):
@@ -258,7 +206,7 @@ class OxigraphStore(Store):
         self.generation += 1
         self._text.forget(may_write(sparql) if graphs is None else graphs)
         try:
-            self._store.update(sparql, custom_functions=_FUNCTIONS)
+            self._store.update(sparql, custom_functions=UPDATE_FUNCTIONS)
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL update syntax error: {exc}") from exc
         except OSError as exc:
@@ -325,7 +273,7 @@ class OxigraphStore(Store):
                     for g, qs in replace.items():
                         ops += self._replace_ops(g, qs, g in existing, texts.get(g))
                     for g, qs in by_graph.items():
-                        ops += _data_ops("INSERT", g, ntdiff.ntriples(qs).splitlines())
+                        ops += data_ops("INSERT", g, ntdiff.ntriples(qs).splitlines())
                     self._update(" ;\n".join(ops), touched)
             except OSError as exc:
                 raise StoreError(f"write failed, nothing was changed: {exc}") from exc
@@ -397,10 +345,10 @@ class OxigraphStore(Store):
         if new is None:
             new = ntdiff.ntriples(quads)
         if not exists or len(quads) < self.DELTA_MIN:
-            return [f"DROP SILENT GRAPH <{graph}>", *_data_ops("INSERT", graph,
+            return [f"DROP SILENT GRAPH <{graph}>", *data_ops("INSERT", graph,
                                                                new.splitlines())]
         removed, added = ntdiff.changed_lines(self._ntriples(graph), new)
-        ops = _data_ops("DELETE", graph, removed) + _data_ops("INSERT", graph, added)
+        ops = data_ops("DELETE", graph, removed) + data_ops("INSERT", graph, added)
         return ops or [f"DELETE DATA {{ GRAPH <{graph}> {{ }} }}"]
 
     def drop(self, graph: str) -> None:
@@ -466,239 +414,6 @@ class OxigraphStore(Store):
     def raw(self) -> ox.Store:
         """The pyoxigraph store, for code that must stream (bulk loads, benchmarks)."""
         return self._store
-
-
-class GraphText:
-    """The N-Triples of large graphs as last written whole, kept beside the store.
-
-    Reading a graph's text back from the store decodes every term (0.2 s for a
-    45,000-triple file at 10,000 products, 2 s for one at 100,000), and a re-loaded
-    file needs its old text twice (the gate's diff and the write's). An entry is
-    removed before any write that may change its graph (and every entry before an
-    update whose graphs the text does not tell) and written after the write is
-    committed, so a crash in between leaves no entry, never a stale one; a read also
-    checks the graph's triple count. Only the process holding the store's lock writes
-    to the store, so nothing else changes a graph behind an entry. Entries are
-    zlib-compressed (5.7 MB of text → 0.5 MB, 12 ms; read back in 7 ms).
-    """
-
-    FOLDER = GRAPH_TEXT_FOLDER
-    #: smaller graphs are read from the store (a few ms)
-    MIN_TRIPLES = 5_000
-
-    STATE = "closed-at.json"
-
-    def __init__(self, folder: Path | None):
-        self.folder = folder
-        self.writable = folder is not None
-
-    def opened(self, fingerprint: tuple | None) -> None:
-        """At open, before any write: keep the entries only if the store's files are
-        as the last process left them when it closed the store (anything else, an older
-        meshkg, another program, a crash, and every entry goes); then mark the store as
-        open, so that a crash from now on also leaves no trusted entry."""
-        if not self.writable:
-            return
-        state = self.folder / self.STATE
-        try:
-            trusted = json.loads(state.read_text(encoding="utf-8")) == _jsonable(fingerprint)
-        except (OSError, ValueError):
-            trusted = False
-        if trusted:
-            state.unlink(missing_ok=True)
-        else:
-            self.forget(None)
-
-    def closed(self, fingerprint: tuple) -> None:
-        """At close, after the store is: record what its files are now."""
-        if not self.writable or not self.folder.is_dir():
-            return
-        state = self.folder / self.STATE
-        tmp = state.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        try:
-            tmp.write_text(json.dumps(_jsonable(fingerprint)), encoding="utf-8")
-            os.replace(tmp, state)
-        except OSError as exc:
-            log.warning("could not record the state of the kept graph texts: %s", exc)
-            tmp.unlink(missing_ok=True)
-
-    def _file(self, graph: str) -> Path:
-        return self.folder / (hashlib.sha256(graph.encode("utf-8")).hexdigest()[:40] + ".nt.z")
-
-    def get(self, graph: str, count) -> bytes | None:
-        """The kept text of a graph, if any and if `count()` still agrees with it."""
-        if self.folder is None:
-            return None
-        try:
-            blob = self._file(graph).read_bytes()
-            head, _, body = blob.partition(b"\n")
-            meta = json.loads(head)
-            if meta.get("graph") != graph or meta.get("triples") != count():
-                return None
-            return zlib.decompress(body)
-        except (OSError, ValueError, zlib.error):
-            return None
-
-    def put(self, graph: str, text: bytes) -> None:
-        triples = text.count(b"\n")
-        if not self.writable or triples < self.MIN_TRIPLES:
-            return
-        path = self._file(graph)
-        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")  # readers put from many threads
-        try:
-            self.folder.mkdir(exist_ok=True)
-            head = json.dumps({"graph": graph, "triples": triples}).encode("utf-8")
-            tmp.write_bytes(head + b"\n" + zlib.compress(text, 1))
-            os.replace(tmp, path)
-        except OSError as exc:  # only a cache: the store is right either way
-            log.warning("could not keep the text of %s: %s", graph, exc)
-            tmp.unlink(missing_ok=True)
-
-    def forget(self, graphs: Iterable[str] | None) -> None:
-        """Remove the entries of these graphs (None: every entry)."""
-        if not self.writable:
-            return
-        try:
-            kept = list(self.folder.iterdir())
-        except FileNotFoundError:
-            return
-        if graphs is not None and kept:
-            names = {self._file(g).name for g in graphs}
-            kept = [f for f in kept if f.name in names]
-        for f in kept:
-            try:
-                f.unlink(missing_ok=True)
-            except OSError as exc:
-                # a stale entry would be served: better to fail the write than that
-                raise StoreError(f"cannot remove {f} before writing: {exc}") from exc
-
-
-def _jsonable(fingerprint) -> list | None:
-    return None if fingerprint is None else [list(x) for x in fingerprint]
-
-
-_GRAPH_OPERAND = {"GRAPH", "WITH", "TO", "INTO", "MOVE", "COPY", "ADD", "DROP", "CLEAR",
-                  "CREATE"}
-
-
-_KEYWORDS = (*_GRAPH_OPERAND, "WHERE", "DELETE", "INSERT", "SILENT", "DEFAULT", "BASE",
-             "ALL", "NAMED")
-
-
-def _glued(word: str) -> bool:
-    """Tell whether the engine may read a keyword glued to more letters in a word
-    (`MOVESILENT`, `GRAPHp:g`, `trueGRAPH`: it matches keywords with no word boundary)."""
-    pre = word.split(":", 1)[0].upper()
-    head = re.sub(r"^(?:TRUE|FALSE|E\d+)", "", pre)
-    return pre not in _KEYWORDS and any(k in head for k in _KEYWORDS)
-
-
-def may_write(sparql: str) -> set[str] | None:
-    """The named graphs an update may change, or None when its text does not tell.
-
-    A named graph is written only where the update names it: after GRAPH (outside the
-    WHERE block of an INSERT/DELETE, which only reads), WITH, TO, INTO or as the
-    operand of MOVE, COPY, ADD, DROP, CLEAR, CREATE. When every such name is a full IRI
-    (or DEFAULT) those IRIs are the answer; anything else there (a prefixed name, a
-    variable, ALL, NAMED), a BASE, an escape anywhere (`\\u0061` in an IRI names
-    another graph than its text) or an IRI holding a quote (which the engine may read
-    as a comparison), and any graph may be written.
-    """
-    toks = list(tokens(sparql))
-    iris: set[str] = set()
-    depth, read_only_at = 0, None  # brace depth; the depth a WHERE block opened at
-    where_next = False
-    for i, (kind, tok, _) in enumerate(toks):
-        if kind == "iri" and ("'" in tok or "\\" in tok):
-            return None
-        if kind == "word" and _glued(tok):
-            return None
-        if kind == "other":
-            if tok == "\\":
-                return None
-            if tok == "{":
-                if where_next and read_only_at is None:
-                    read_only_at = depth
-                where_next = False
-                depth += 1
-            elif tok == "}":
-                depth -= 1
-                if read_only_at is not None and depth == read_only_at:
-                    read_only_at = None
-            continue
-        if kind != "word":
-            continue
-        up = tok.upper()
-        if up in ("BASE", "ALL", "NAMED"):
-            return None
-        if up == "WHERE" and depth == 0:
-            # DELETE WHERE { … } deletes what its block matches: that block writes
-            where_next = i == 0 or toks[i - 1][1].upper() != "DELETE"
-            continue
-        if read_only_at is not None or up not in _GRAPH_OPERAND:
-            continue
-        j = i + 1
-        while j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() in (
-                "SILENT", "GRAPH"):
-            j += 1
-        if j >= len(toks):
-            return None
-        nxt_kind, nxt = toks[j][0], toks[j][1]
-        if nxt_kind == "iri":
-            iris.add(nxt[1:-1])
-        elif not (nxt_kind == "word" and nxt.upper() == "DEFAULT"):
-            return None
-    return iris
-
-
-#: blank nodes cross a SPARQL update as literals of this datatype, turned back into the
-#: same blank node by _TERM in the WHERE clause (a blank node written in INSERT DATA is
-#: a new one, and DELETE DATA refuses them). Both IRIs are new in every process, so no
-#: data and no user's update can hold or call them.
-_SECRET = uuid.uuid4().hex
-_BLANK_DATATYPE = f"urn:meshkg:datatype:blank-node:{_SECRET}"
-_TERM = f"urn:meshkg:function:term:{_SECRET}"
-
-
-def _term(t):
-    if isinstance(t, ox.Literal) and t.datatype.value == _BLANK_DATATYPE:
-        return ox.BlankNode(t.value)
-    return t
-
-
-_FUNCTIONS = {ox.NamedNode(_TERM): _term}
-
-
-def _data_ops(op: str, graph: str, lines) -> list[str]:
-    """INSERT or DELETE the N-Triples lines in a graph: lines without blank nodes as DATA,
-    lines with them through VALUES, each blank node the very same node."""
-    plain = [x for x in lines if x and not (ntdiff.has_blank(x) and _real_blank(x))]
-    blank = [x for x in lines if x and ntdiff.has_blank(x) and _real_blank(x)]
-    ops = []
-    if plain:
-        body = b"\n".join(plain).decode("utf-8")
-        ops.append(f"{op} DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
-    if blank:
-        rows = []
-        for line in blank:
-            s, p, o = ntdiff.terms(line)
-            rows.append(b"(" + _value(s) + b" " + p + b" " + _value(o) + b")")
-        body = b"\n".join(rows).decode("utf-8")
-        ops.append(f"{op} {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ VALUES (?s0 ?p ?o0) "
-                   f"{{\n{body}\n}} BIND(<{_TERM}>(?s0) AS ?s) BIND(<{_TERM}>(?o0) AS ?o) }}")
-    return ops
-
-
-def _value(term: bytes) -> bytes:
-    if term.startswith(b"_:"):
-        return b'"' + term[2:] + b'"^^<' + _BLANK_DATATYPE.encode() + b">"
-    return term
-
-
-def _real_blank(line: bytes) -> bool:
-    """Tell whether an N-Triples line's subject or object is a blank node."""
-    subject, _, obj = ntdiff.terms(line)
-    return subject.startswith(b"_:") or obj.startswith(b"_:")
 
 
 def _is_staging(g) -> bool:
