@@ -1,0 +1,66 @@
+"""How a term is shown in an explanation: its label, its prefixed name, its IRI."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDFS, SKOS
+from rdflib.term import Node
+
+from kg.namespaces import ODRL, PREFIXES
+
+
+def _label(graph: Graph, node: Node | None, *, lower: bool = False) -> str:
+    """Return the English prefLabel or label of a term, else its local name."""
+    if node is None:
+        return ""
+    if isinstance(node, Literal):
+        return str(node)
+    for prop in (SKOS.prefLabel, RDFS.label):
+        labels = list(graph.objects(node, prop))
+        chosen = next((la for la in labels if getattr(la, "language", None) == "en"), None)
+        chosen = chosen or next(iter(sorted(labels)), None)
+        if chosen is not None:
+            text = str(chosen)
+            return text[:1].lower() + text[1:] if lower else text
+    return "" if isinstance(node, BNode) else _local(node)
+
+
+def _local(iri: Node) -> str:
+    text = str(iri)
+    return text.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _short(node: Node | None) -> str:
+    """Return a prefixed name for known namespaces, else the IRI or literal text."""
+    if node is None:
+        return "(none)"
+    text = str(node)
+    for prefix, ns in PREFIXES.items():
+        if isinstance(node, URIRef) and text.startswith(ns) and len(text) > len(ns):
+            return f"{prefix}:{text[len(ns):]}"
+    return text
+
+
+def _show(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Literal):
+        return f"{value}^^{_short(value.datatype)}" if value.datatype else str(value)
+    return str(value)
+
+
+def _name(node: Node) -> str:
+    return str(node) if isinstance(node, URIRef) else f"_:{node}"
+
+
+def _opt(node: Node | None) -> str | None:
+    return None if node is None else str(node)
+
+
+def _uid(graph: Graph, policy: Node) -> str:
+    uid = graph.value(policy, ODRL.uid)
+    return str(uid) if uid is not None else _name(policy)
