@@ -30,6 +30,10 @@ def load(ctx, paths, fmt, graph, no_validate):
         v = report.validation
         click.echo(f"validated {len(v.checked)} resources: {v.count('Violation')} violations, "
                    f"{v.count('Warning')} warnings")
+        if v.count("Violation"):
+            click.echo(f"kept {v.count('Violation')} violation(s) as findings (none refuses a "
+                       "write under gate = governance); `meshkg validate` lists them, the "
+                       "governance page shows them")
     if report.inference is not None:
         click.echo(f"inferred {report.inference.triples} triples "
                    f"in {report.inference.seconds:.2f} s")

@@ -62,6 +62,8 @@ RULES = {
     "deprecated-product-names-successor": ("Info", "DeprecatedProductShape", "product"),
     "concept-has-unique-pref-label-per-language":
         ("Violation", "ConceptShape-prefLabel", "customer"),
+    "concept-labels-are-disjoint": ("Violation", "ConceptLabelsShape", "customer"),
+    "concept-hierarchy-has-no-cycle": ("Violation", "ConceptHierarchyShape", "customer"),
     "concept-sits-in-scheme": ("Warning", "ConceptInSchemeShape", "order"),
     "concept-relation-links-concepts": ("Violation", "ConceptRelationShape", "places"),
     "concept-relation-requires-label": ("Violation", "ConceptRelationShape-label", "places"),
