@@ -73,41 +73,55 @@ _RESULT_FORMAT_IRIS = {
 
 EXAMPLES = (
     ("Products about a concept, narrower concepts included", """\
-SELECT ?concept (COUNT(DISTINCT ?product) AS ?products) WHERE {
+SELECT ?concept (SAMPLE(?label) AS ?conceptLabel) (COUNT(DISTINCT ?product) AS ?products)
+WHERE {
   ?about skos:broader* ?concept .
   ?product a dprod:DataProduct ; dct:subject ?about .
+  OPTIONAL { ?concept skos:prefLabel ?label FILTER(LANGMATCHES(LANG(?label), "en")) }
 }
 GROUP BY ?concept
-ORDER BY DESC(?products)
+ORDER BY DESC(?products) ?concept
 LIMIT 50"""),
     ("Products holding personal data", """\
-SELECT DISTINCT ?product ?label ?personalData WHERE {
+# the DPV categories each product states it holds (dpv:hasPersonalData)
+SELECT ?product (SAMPLE(?name) AS ?label) ?personalData WHERE {
+  ?product a dprod:DataProduct ; dpv:hasPersonalData ?personalData .
+  OPTIONAL { ?product rdfs:label ?name }
+}
+GROUP BY ?product ?personalData
+ORDER BY ?product ?personalData
+LIMIT 200"""),
+    ("Which products cover a concept, and which say they do not", """\
+SELECT ?concept (SAMPLE(?cl) AS ?conceptLabel) ?coverage ?product (SAMPLE(?pl) AS ?label)
+WHERE {
+  VALUES (?says ?coverage) { (mesh:covers "covers") (mesh:doesNotCover "does not cover") }
+  ?product a dprod:DataProduct ; ?says ?concept .
+  OPTIONAL { ?concept skos:prefLabel ?cl FILTER(LANGMATCHES(LANG(?cl), "en")) }
+  OPTIONAL { ?product rdfs:label ?pl }
+}
+GROUP BY ?concept ?coverage ?product
+ORDER BY ?concept ?coverage ?product
+LIMIT 200"""),
+    ("Lineage: every product upstream and downstream of each product", """\
+SELECT ?product ?direction ?other WHERE {
   ?product a dprod:DataProduct .
-  { ?product dpv:hasPersonalData ?personalData }
-  UNION { ?product ?via ?part . ?part dpv:hasPersonalData ?personalData }
-  OPTIONAL { ?product rdfs:label ?label }
+  { ?product prov:wasDerivedFrom+ ?other BIND("upstream" AS ?direction) }
+  UNION { ?other prov:wasDerivedFrom+ ?product BIND("downstream" AS ?direction) }
 }
-LIMIT 200"""),
-    ("Who covers a concept", """\
-SELECT ?team ?concept ?conceptLabel WHERE {
-  ?team mesh:covers ?concept .
-  OPTIONAL { ?concept skos:prefLabel ?conceptLabel }
-}
-ORDER BY ?concept
-LIMIT 200"""),
-    ("Lineage: upstream and downstream", """\
-SELECT ?product ?upstream ?downstream WHERE {
-  ?product a dprod:DataProduct .
-  OPTIONAL { ?product prov:wasDerivedFrom+ ?upstream }
-  OPTIONAL { ?downstream prov:wasDerivedFrom+ ?product }
-}
-LIMIT 200"""),
+ORDER BY ?product ?direction ?other
+LIMIT 1000"""),
     ("Products without an owner", """\
-SELECT ?product ?label WHERE {
+# a placeholder an import set where its source named no owner is no owner
+SELECT ?product (SAMPLE(?name) AS ?label) WHERE {
   ?product a dprod:DataProduct .
-  FILTER NOT EXISTS { ?product dprod:dataProductOwner ?owner }
-  OPTIONAL { ?product rdfs:label ?label }
+  FILTER NOT EXISTS {
+    ?product dprod:dataProductOwner ?owner
+    FILTER(!STRSTARTS(STR(?owner), "urn:meshkg:placeholder:"))
+  }
+  OPTIONAL { ?product rdfs:label ?name }
 }
+GROUP BY ?product
+ORDER BY ?product
 LIMIT 200"""),
 )
 
