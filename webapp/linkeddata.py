@@ -11,16 +11,17 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from markupsafe import Markup
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from kg import searchindex
+from kg import catalog, searchindex
 from kg.errors import NotFound, ResultTooLarge, UsageError
 from kg.namespaces import PREFIXES
 from kg.results import serialize_graph
 from webapp import get_settings, get_store
+from webapp.browse import page_url
 from webapp.negotiation import (
     HTML,
     JSONLD,
@@ -248,11 +249,29 @@ def _answer(iri: str):
 
 @bp.get("/resource")
 def resource():
-    """Describe any IRI named by `?iri=`."""
+    """Describe any IRI named by `?iri=`; a browser asking about a product, concept,
+    scheme, domain, personal-data category or policy is sent to its page instead."""
     iri = request.args.get("iri", "")
     if not iri:
         raise UsageError("give the IRI to describe: /resource?iri=…")
+    page = _rich_page(iri)
+    if page is not None:
+        resp = redirect(page, code=303)
+        resp.headers["Vary"] = "Accept"
+        return resp
     return _answer(iri)
+
+
+def _rich_page(iri: str) -> str | None:
+    """Return the browser page (keeping `lang`) of an IRI the catalog shows, when HTML was
+    negotiated by Accept; None for other formats, `?format=` (`?format=html` keeps the
+    table of triples) and IRIs the catalog has no page for."""
+    if request.args.get("format"):
+        return None
+    if negotiate(OFFERS, request.headers.get("Accept"), None) is not HTML:
+        return None
+    kind = catalog.kind_of(get_store(), check_iri(iri, "iri"))
+    return page_url(kind, iri) if kind else None
 
 
 def own(rest: str):
