@@ -1,5 +1,11 @@
 """Draft data products from data that already exists: profile each file, then describe it
-as a draft product with fields, datatypes and evidenced suggestions."""
+as a draft product with fields, datatypes and evidenced suggestions.
+
+Nothing a draft prints or stores carries a value of a column that looks like personal
+data: the profile withholds them (kg.exchange.profile), and a field with a personal-data
+suggestion keeps no example values. Other columns keep up to five short examples and
+their range. The report lists every suggestion with its evidence.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +13,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kg.exchange.common import DEFAULT_BASE, import_specs, run_each
-from kg.exchange.model import DatasetSpec, FieldSpec, ProductSpec
+from kg.exchange.model import DatasetSpec, FieldSpec, ProductSpec, Suggestion
 from kg.exchange.profile import FileProfile, profile_file, tabular_files
 from kg.exchange.report import ImportReport, SourceReport
-from kg.exchange.suggest import ConceptIndex, personal_data
+from kg.exchange.suggest import ConceptIndex, suggest_field
 from kg.store.base import Store
 
 
 def field_from(col, index: ConceptIndex) -> FieldSpec:
     """Describe a profiled column as a field with concept and personal-data suggestions."""
-    f = FieldSpec(col.name, datatype=col.datatype, examples=col.examples)
-    f.suggestions = index.match_name(col.name)[:3]
-    known = {s.target for s in f.suggestions}
-    f.suggestions += [s for s in index.match_values(col.name, col.sample)
-                      if s.target not in known][:2]
-    f.suggestions += personal_data(col.name, col.sample)
+    f = FieldSpec(col.name, datatype=col.datatype, examples=list(col.examples))
+    f.suggestions = suggest_field(index, col.name, values=col.sample)
     stats = [f"profiled: {col.values} values, null rate {col.null_rate:.1%}, "
              f"{col.distinct} distinct"]
     if any(s.kind == "personal-data" for s in f.suggestions):
         # the catalog is readable by anyone: never copy personal data into it
+        if not col.withheld:
+            col.withhold("the column looks like personal data")
         f.examples = []
-        stats.append("example values and min/max withheld: the column looks like personal data")
+        stats.append(col.withheld)
     elif col.minimum is not None:
         stats.append(f"min {col.minimum}, max {col.maximum}")
     f.notes.append("; ".join(stats))
@@ -67,8 +71,61 @@ def draft(store: Store, paths: list[str | Path], *, base_iri: str = DEFAULT_BASE
         rep.mapped += ["columns -> mesh:Field (rdfs:label, mesh:datatype)",
                        "profile -> rdfs:comment on each field, mesh:exampleValue",
                        "suggestions -> mesh:Suggestion with mesh:evidence, mesh:confidence"]
-        rep.profile = [p.to_json() for p in profiles]
+        rep.profile = [profile_json(p, ds) for p, ds in zip(profiles, spec.datasets,
+                                                             strict=True)]
         return import_specs(store, str(path), "draft", path.stem, [spec], rep,
                             base_iri=base_iri, validate=validate, index=index)
 
-    return run_each(store, tabular_files(paths), "draft", one, progress=progress)
+    done = run_each(store, tabular_files(paths), "draft", one, progress=progress)
+    return DraftReport(sources=done.sources)
+
+
+def suggestion_json(s: Suggestion) -> dict:
+    """Return one suggestion as JSON-ready data."""
+    return {"kind": s.kind, "target": s.target, "label": s.label,
+            "confidence": round(s.confidence, 2), "evidence": s.evidence}
+
+
+def profile_json(profile: FileProfile, ds: DatasetSpec) -> dict:
+    """Return a file's profile with each column's suggestions beside its statistics."""
+    out = profile.to_json()
+    for col, f in zip(out["columns"], ds.fields, strict=True):
+        col["suggestions"] = [suggestion_json(s) for s in f.suggestions]
+    return out
+
+
+def suggestion_lines(profiles: list[dict]) -> list[str]:
+    """Describe every suggestion of some profiles, one line each: column, what, why."""
+    lines = []
+    for p in profiles:
+        for col in p.get("columns", []):
+            for s in col.get("suggestions", []):
+                what = "personal data" if s["kind"] == "personal-data" else "concept"
+                lines.append(f"{col['name']} -> {what} {_curie(s['target'])} "
+                             f"({s['label']}, {s['confidence']:.2f}): {s['evidence']}")
+    return lines
+
+
+def _curie(iri: str) -> str:
+    from kg.namespaces import PREFIXES
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(str(kv[1]))):
+        if iri.startswith(str(ns)) and iri != str(ns):
+            return f"{prefix}:{iri[len(str(ns)):]}"
+    return f"<{iri}>"
+
+
+class DraftReport(ImportReport):
+    """The report of a draft run: the import report, each source listing its suggestions."""
+
+    def to_text(self) -> str:
+        """Return the readable report, the suggestions of each source under it."""
+        out = []
+        for s in self.sources:
+            text = s.to_text()
+            lines = suggestion_lines(s.profile)
+            if lines:
+                text += ("  suggestions (for a steward to accept or reject):\n" if s.ok else
+                         "  suggestions (not stored: the draft was refused):\n")
+                text += "".join(f"    - {line}\n" for line in lines)
+            out.append(text)
+        return "".join(out)

@@ -3,7 +3,10 @@
 A file is read in full only when it is small; otherwise the profile is built from
 the first rows plus a random sample taken by seeking into the file (text formats) or
 by picking row groups (Parquet), and the row count is estimated and marked so.
-Values are never evaluated: spreadsheet formulas stay inert text.
+Values are never evaluated: spreadsheet formulas stay inert text. A column that looks
+like personal data (kg.exchange.suggest.personal_data, by its name or its values) keeps
+no example values and no minimum or maximum: the profile is printed and stored in a
+catalog anyone may read, so the values it holds never leave the sample.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from kg.errors import FormatMismatch, ParseError, UsageError
+from kg.exchange.suggest import looks_like_personal_value, personal_data
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 HEAD_ROWS = 5_000
@@ -51,6 +55,8 @@ class ColumnProfile:
     maximum: str | None = None
     formulas: int = 0
     sample: list[str] = field(default_factory=list)
+    #: why examples, minimum and maximum are not kept (the column looks like personal data)
+    withheld: str | None = None
 
     @property
     def null_rate(self) -> float:
@@ -59,11 +65,20 @@ class ColumnProfile:
         return round(self.nulls / total, 4) if total else 0.0
 
     def to_json(self) -> dict:
-        """Return the profile without the raw sample."""
-        return {"name": self.name, "datatype": self.datatype, "values": self.values,
-                "nulls": self.nulls, "null_rate": self.null_rate, "distinct": self.distinct,
-                "examples": self.examples, "min": self.minimum, "max": self.maximum,
-                "formulas": self.formulas}
+        """Return the profile without the raw sample (and without the examples and range
+        of a column that looks like personal data)."""
+        out = {"name": self.name, "datatype": self.datatype, "values": self.values,
+               "nulls": self.nulls, "null_rate": self.null_rate, "distinct": self.distinct,
+               "examples": self.examples, "min": self.minimum, "max": self.maximum,
+               "formulas": self.formulas}
+        if self.withheld:
+            out["withheld"] = self.withheld
+        return out
+
+    def withhold(self, why: str) -> None:
+        """Drop the examples and the range: they would print personal data."""
+        self.examples, self.minimum, self.maximum = [], None, None
+        self.withheld = f"example values and min/max withheld: {why}"
 
 
 @dataclass
@@ -249,6 +264,12 @@ def _profile_delimited(path: Path, fmt: str, head: int, sample: int,
                         "extra cells ignored")
     cols = _columns(header, ([r[i] if i < len(r) else None for i in range(len(header))]
                              for r in body))
+    if body is rows:
+        # no name says what a text column holds, and names fit no value pattern
+        for c in cols:
+            if c.datatype == XSD + "string" and not c.withheld:
+                c.withhold("the file has no header row, so nothing says whether this text "
+                           "column holds personal data")
     out = FileProfile(str(path), fmt, path.stem, rows=max(total - 1, 0),
                       rows_estimated=was_sampled, sampled=was_sampled, columns=cols,
                       findings=findings)
@@ -265,7 +286,10 @@ def _sniff(lines: list[str]) -> str:
 
 def _looks_like_data(header: list[str]) -> bool:
     filled = [h for h in header if h]
-    return bool(filled) and all(_DEC.match(h) or _DATE.match(h) or "@" in h for h in filled)
+    # a "header" holding an e-mail address or a phone number is a first row of data: read
+    # as names, its values would be printed and stored as column names
+    return bool(filled) and (all(_DEC.match(h) or _DATE.match(h) or "@" in h for h in filled)
+                             or any(looks_like_personal_value(h) for h in filled))
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -471,6 +495,10 @@ def _columns(names: list[str], rows: Iterator[list], native=None) -> list[Column
         c.sample = distinct[:500]
         c.datatype = _infer(vals)
         c.minimum, c.maximum = _range(c.datatype, vals)
+        personal = personal_data(c.name, c.sample)
+        if personal:
+            c.withhold("the column looks like personal data ("
+                       + ", ".join(dict.fromkeys(s.label for s in personal)) + ")")
     return cols
 
 

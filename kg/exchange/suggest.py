@@ -1,6 +1,11 @@
 """Suggest what a column means: a business concept from the store's SKOS labels, and
-DPV personal-data categories from column names and value patterns, each with evidence
-and a confidence between 0 and 1."""
+DPV personal-data categories from column names, descriptions, tags and value patterns,
+each with evidence and a confidence between 0 and 1.
+
+`suggest_field` is the one entry point the importers use (draft, dbt): every source of
+columns gets the same suggestions from the same evidence. Evidence names columns, labels
+and patterns, never a value read from the data.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +19,16 @@ from rdflib import URIRef
 
 from kg.exchange.model import Suggestion
 from kg.exchange.queries import load
-from kg.namespaces import ONTOLOGY_GRAPH, PD, VOCAB_GRAPH_PREFIX
+from kg.namespaces import DPV, ONTOLOGY_GRAPH, PD, VOCAB_GRAPH_PREFIX
 from kg.store.base import Store
 
 _LABEL_WEIGHT = {"prefLabel": 0.95, "altLabel": 0.9, "hiddenLabel": 0.85}
 #: name parts that say how a concept is referenced, not which concept it is
 _SUFFIXES = {"id", "key", "code", "no", "nr", "num", "number", "ref", "ts", "at", "date",
              "uuid", "pk", "fk", "name", "type"}
+#: a concept named in a column's description: weaker evidence than its name
+_MENTION = 0.6
+_POSSESSIVE = re.compile(r"['\u2019]s\b")
 
 
 def tokens(name: str) -> tuple[str, ...]:
@@ -102,6 +110,36 @@ class ConceptIndex:
                                       f"labels of the concept '{label}'"))
         return out
 
+    def match_text(self, name: str, text: str | None) -> list[Suggestion]:
+        """Suggest the concepts a column's description names (longest label first).
+
+        Prose is looser evidence than a column name: a mention is a suggestion below
+        ASSERT_CONFIDENCE, and a one-word label counts only as a prefLabel (the demo's
+        one-word altLabels, "Test" or "Target", are common words in descriptions).
+        """
+        if not text or not self.labels:
+            return []
+        words = [_singular((w,))[0] for w in tokens(_POSSESSIVE.sub("", str(text)))]
+        longest = max(len(k) for k in self.labels)
+        out: dict[str, Suggestion] = {}
+        i = 0
+        while i < len(words):
+            for n in range(min(longest, len(words) - i), 0, -1):
+                hits = [(iri, kind, label) for iri, kind, label
+                        in self.labels.get(tuple(words[i:i + n]), [])
+                        if n > 1 or kind == "prefLabel"]
+                for iri, kind, label in hits:
+                    conf = round(_MENTION * _LABEL_WEIGHT.get(kind, 0.8), 2)
+                    if iri not in out or out[iri].confidence < conf:
+                        out[iri] = Suggestion("concept", iri, label, conf,
+                                              f"the description of '{name}' mentions the "
+                                              f"{kind} '{label}'")
+                if hits:
+                    i += n - 1
+                    break
+            i += 1
+        return sorted(out.values(), key=lambda s: -s.confidence)
+
     def labels_of(self, iri: str) -> str:
         """Return one label of a concept, the prefLabel if there is one."""
         best = ""
@@ -114,22 +152,26 @@ class ConceptIndex:
 
 # -- personal data ---------------------------------------------------------------------
 
+#: patterns on the snake_case name; (^|_) and (_|$) keep words whole ("zip" is no IP
+#: address, "hotel" no telephone, "ethnicity" no city, "essex" no sex)
 _NAME_RULES: list[tuple[str, URIRef, str, float]] = [
     (r"e_?mail|mail_?addr", PD.EmailAddress, "email address", 0.9),
-    (r"phone|mobile|tel(ephone)?(_?n(o|um|umber))?$|fax", PD.TelephoneNumber,
-     "telephone number", 0.85),
+    (r"phone|(^|_)mobile(_(no|num|number))?$|(^|_)tel(ephone)?(_?n(o|um|umber))?$|"
+     r"(^|_)fax(_|$)", PD.TelephoneNumber, "telephone number", 0.85),
     (r"(first|last|given|family|middle|full|sur|maiden|nick)_?name|^name$|surname",
      PD.Name, "name", 0.85),
-    (r"(street|postal|post|zip|postcode|address|addr|city|house_?n)", PD.PhysicalAddress,
+    (r"(^|_)(street|postal|post_?code|zip(_?code)?|(?<!mail_)(?<!ip_)(?<!remote_)"
+     r"(address|addr)|city|house_?n(o|um|umber)?)(_|$)", PD.PhysicalAddress,
      "postal address", 0.7),
-    (r"(ssn|social_?security|national_?id|passport|tax_?id|steuer_?id|nino|bsn|"
-     r"personal_?number|id_?card)", PD.OfficialID, "national identifier", 0.85),
+    (r"(^|_)(ssn|nino|bsn)(_|$)|social_?security|national_?id|passport|tax_?id|"
+     r"steuer_?id|personal_?number|id_?card", PD.OfficialID, "national identifier", 0.85),
     (r"iban|bank_?account|account_?number", PD.BankAccount, "bank account", 0.85),
-    (r"(credit|debit)?_?card_?(number|no|num)|pan$", PD.PaymentCardNumber, "card number",
-     0.75),
-    (r"ip_?(address|addr)?$|^ip_|client_?ip|remote_?addr", PD.IPAddress, "IP address", 0.85),
+    (r"(credit|debit)?_?card_?(number|no|num)|(^|_)pan$", PD.PaymentCardNumber,
+     "card number", 0.75),
+    (r"(^|_)ip(_?(address|addr))?$|^ip_|client_?ip|remote_?addr", PD.IPAddress,
+     "IP address", 0.85),
     (r"(birth|dob|geburt)", PD.BirthDate, "date of birth", 0.9),
-    (r"gender|sex$", PD.Gender, "gender", 0.8),
+    (r"gender|(^|_)sex$", PD.Gender, "gender", 0.8),
     (r"^age$|_age$", PD.Age, "age", 0.7),
 ]
 
@@ -168,14 +210,86 @@ _VALUE_RULES = [
 ]
 
 
-def personal_data(name: str, values: Sequence[str]) -> list[Suggestion]:
-    """Suggest DPV personal-data categories for a column, by name and by value pattern."""
+def looks_like_personal_value(value: str) -> bool:
+    """Tell whether one value has the pattern of personal data (e-mail, IBAN, IP, …)."""
+    v = value.strip()
+    return bool(v) and any(test(v) for test, _iri, _what in _VALUE_RULES)
+
+
+#: phrases of a column description that name a category (prose, so word-bounded phrases,
+#: not the name rules: "paid by credit card" is no card number, "hotel" no telephone)
+_TEXT_RULES: list[tuple[str, URIRef, str]] = [
+    (r"\be ?mails?( address(es)?)?\b", PD.EmailAddress, "email address"),
+    (r"\b(tele)?phone( numbers?)?\b|\bmobile (numbers?|phones?)\b|\bfax\b",
+     PD.TelephoneNumber, "telephone number"),
+    (r"\b(first|last|given|family|middle|full|maiden|nick|sur) ?names?\b|"
+     r"\b(person|people|customer|user|employee|patient|client|contact|member)s? names?\b",
+     PD.Name, "name"),
+    (r"\b(postal|street|home|mailing|billing|shipping|delivery|post) address(es)?\b|"
+     r"\bpost ?codes?\b|\bzip ?codes?\b", PD.PhysicalAddress, "postal address"),
+    (r"\bsocial security\b|\bpassport\b|\bnational (id|identity|insurance)\b|"
+     r"\btax (id|identification)\b|\bdrivers? licen[cs]es?\b", PD.OfficialID,
+     "national identifier"),
+    (r"\biban\b|\bbank account\b", PD.BankAccount, "bank account"),
+    (r"\b(credit|debit|payment) card numbers?\b", PD.PaymentCardNumber, "card number"),
+    (r"\bip address(es)?\b", PD.IPAddress, "IP address"),
+    (r"\bdates? of birth\b|\bbirth ?dates?\b|\bbirthdays?\b", PD.BirthDate,
+     "date of birth"),
+    (r"\bgender\b", PD.Gender, "gender"),
+    (r"\b(person|customer|user|employee|patient|client|member) age\b|\bage in years\b",
+     PD.Age, "age"),
+]
+#: words (in a description, dbt tags or meta) that declare personal data without a category
+_GENERIC = re.compile(r"\b(pii|phi|gdpr|personal( data| information)?|personally "
+                      r"identifiable|sensitive)\b")
+_TEXT_CONFIDENCE = 0.75
+_TAG_CONFIDENCE = 0.8
+
+
+def _combine(out: dict[str, Suggestion], iri: str, what: str, conf: float,
+             evidence: str) -> None:
+    """Add a suggestion, or strengthen the one already there with more evidence."""
+    prev = out.get(iri)
+    if prev is None:
+        out[iri] = Suggestion("personal-data", iri, what, conf, evidence)
+    else:
+        out[iri] = Suggestion("personal-data", iri, prev.label,
+                              round(min(0.99, max(conf, prev.confidence) + 0.05), 2),
+                              prev.evidence + "; " + evidence)
+
+
+def personal_data(name: str, values: Sequence[str] = (), description: str | None = None,
+                  tags: Sequence[str] = ()) -> list[Suggestion]:
+    """Suggest DPV personal-data categories for a column by its name, its description,
+    the tags its source gives it (dbt tags and meta) and the pattern of its values."""
     out: dict[str, Suggestion] = {}
     snake = "_".join(tokens(name))
     for pattern, iri, what, conf in _NAME_RULES:
         if re.search(pattern, snake):
-            out[str(iri)] = Suggestion("personal-data", str(iri), what, conf,
-                                       f"column name '{name}' reads as: {what}")
+            _combine(out, str(iri), what, conf, f"column name '{name}' reads as: {what}")
+    prose = " ".join(tokens(_POSSESSIVE.sub("", description))) if description else ""
+    for pattern, iri, what in _TEXT_RULES:
+        if prose and re.search(pattern, prose):
+            _combine(out, str(iri), what, _TEXT_CONFIDENCE,
+                     f"the description of '{name}' speaks of: {what}")
+    declared = []
+    if prose and _GENERIC.search(prose):
+        declared.append(f"the description of '{name}' calls it "
+                        f"{_GENERIC.search(prose).group(0).upper()}")
+    for tag in tags:
+        words = " ".join(tokens(tag))
+        if _GENERIC.search(words):
+            declared.append(f"the source tags '{name}' as '{tag}'")
+    if declared:
+        # a declaration says "personal", not which category: strengthen what the name
+        # and description found, or suggest DPV's top category when they found none
+        if out:
+            for iri in list(out):
+                _combine(out, iri, out[iri].label, _TAG_CONFIDENCE, "; ".join(declared))
+        else:
+            out[str(DPV.PersonalData)] = Suggestion(
+                "personal-data", str(DPV.PersonalData), "personal data", _TAG_CONFIDENCE,
+                "; ".join(declared))
     sample = [v.strip() for v in values if v and v.strip()][:200]
     if sample:
         for test, iri, what in _VALUE_RULES:
@@ -183,10 +297,27 @@ def personal_data(name: str, values: Sequence[str]) -> list[Suggestion]:
             share = n / len(sample)
             if share >= 0.5:
                 conf = round(min(0.99, 0.6 + 0.4 * share), 2)
-                prev = out.get(str(iri))
-                evidence = f"{n} of {len(sample)} sampled values match the {what} pattern"
-                if prev is not None:
-                    conf = min(0.99, max(conf, prev.confidence) + 0.05)
-                    evidence = prev.evidence + "; " + evidence
-                out[str(iri)] = Suggestion("personal-data", str(iri), what, conf, evidence)
+                _combine(out, str(iri), what, conf,
+                         f"{n} of {len(sample)} sampled values match the {what} pattern")
     return sorted(out.values(), key=lambda s: -s.confidence)
+
+
+def suggest_field(index: ConceptIndex, name: str, *, description: str | None = None,
+                  values: Sequence[str] = (), tags: Sequence[str] = ()) -> list[Suggestion]:
+    """Suggest the concepts and personal-data categories of one column, with evidence:
+    concepts from its name, its values and its description (at most three, the best
+    first), personal data from its name, description, tags and values."""
+    concepts: dict[str, Suggestion] = {}
+    for found in (index.match_name(name)[:3], index.match_values(name, values)[:2],
+                  index.match_text(name, description)[:3]):
+        for s in found:
+            prev = concepts.get(s.target)
+            if prev is None:
+                concepts[s.target] = s
+            else:  # two kinds of evidence agree: say both, trust a little more
+                concepts[s.target] = Suggestion(
+                    "concept", s.target, prev.label,
+                    round(min(0.99, max(s.confidence, prev.confidence) + 0.05), 2),
+                    prev.evidence + "; " + s.evidence)
+    best = sorted(concepts.values(), key=lambda s: -s.confidence)[:3]
+    return best + personal_data(name, values, description, tags)

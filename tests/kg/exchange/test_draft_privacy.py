@@ -1,0 +1,149 @@
+"""`meshkg draft` never prints or stores a value of a personal-data column (issue 15), and
+its report lists every suggestion with its evidence."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph
+
+from kg.cli import main
+from kg.exchange.model import import_graph
+from kg.store.oxigraph import OxigraphStore
+
+from .conftest import CORPORA, EXCHANGE
+
+CUSTOMERS = EXCHANGE / "customers.csv"
+SEEDS = CORPORA / "dbt" / "jaffle_shop" / "seeds"
+#: the columns of customers.csv that hold personal data, as a reader of the file sees them
+CUSTOMERS_PERSONAL = ["first_name", "last_name", "email", "phone", "street_address", "iban",
+                      "ip", "date_of_birth"]
+
+
+def _values(path, columns) -> set[str]:
+    """Read the values of some columns straight from a CSV file."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row[c].strip() for row in csv.DictReader(fh) for c in columns
+                if row[c].strip()}
+
+
+def _leaked(text: str, values: set[str]) -> set[str]:
+    """Return the values that occur in a text as whole words ('P.' is not in 'IP.')."""
+    return {v for v in values
+            if re.search(r"(?<![\w.@])" + re.escape(v) + r"(?![\w@])", text)}
+
+
+def _graph_text(store_path, graph: str) -> str:
+    """Every term of one stored graph, as text (N-Triples may escape 'ü' as \\u00FC)."""
+    store = OxigraphStore(store_path)
+    try:
+        data = store.dump(graph, "ntriples")
+    finally:
+        store.close()
+    g = Graph().parse(data=data, format="nt")
+    return "\n".join(str(t) for triple in g for t in triple)
+
+
+@pytest.fixture(params=["vocab_store", "demo_store"])
+def store_path(request):
+    """A closed on-disk store (the vocabularies only, or the demo) for the CLI to open."""
+    store = request.getfixturevalue(request.param)
+    path = store.path
+    store.close()
+    return path
+
+
+def _draft(store_path, *args):
+    result = CliRunner().invoke(main, ["--store", str(store_path), "draft", *map(str, args)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_draft_report_prints_no_personal_value(store_path, as_json):
+    out = _draft(store_path, *(["--json"] if as_json else []), CUSTOMERS, SEEDS)
+    personal = _values(CUSTOMERS, CUSTOMERS_PERSONAL)
+    seeds = _values(SEEDS / "raw_customers.csv", ["first_name", "last_name"])
+    assert len(personal) == 31 and len(seeds) > 90  # the file, read as it is
+    assert _leaked(out, personal) == set()
+    assert _leaked(out, seeds) == set()
+    if as_json:  # the JSON is whole, and the columns without personal data keep examples
+        sources = json.loads(out)["sources"]
+        cols = {c["name"]: c for c in sources[0]["profile"][0]["columns"]}
+        assert cols["tender_type"]["examples"] == ["CASH", "CARD", "VOUCHER"]
+        assert cols["signup_date"]["min"] == "2021-01-05"
+        assert cols["email"]["examples"] == [] and cols["date_of_birth"]["max"] is None
+        assert "personal data" in cols["email"]["withheld"]
+
+
+def test_stored_draft_holds_no_personal_value(store_path):
+    _draft(store_path, CUSTOMERS, SEEDS / "raw_customers.csv")
+    customers = _graph_text(store_path, import_graph("draft", "customers"))
+    seeds = _graph_text(store_path, import_graph("draft", "raw_customers"))
+    assert _leaked(customers, _values(CUSTOMERS, CUSTOMERS_PERSONAL)) == set()
+    assert _leaked(seeds, _values(SEEDS / "raw_customers.csv",
+                                  ["first_name", "last_name"])) == set()
+    # what is not personal keeps its examples, and the personal columns say why they have none
+    assert "VOUCHER" in customers and "withheld" in customers
+    assert "first_name" in seeds and "withheld" in seeds
+
+
+def test_text_report_lists_each_suggestion_with_its_evidence(store_path):
+    out = _draft(store_path, CUSTOMERS)
+    counted = int(re.search(r"(\d+) suggestions", out).group(1))
+    lines = {line.strip() for line in out.splitlines()}
+    assert counted >= 8 and counted == sum(" -> personal data " in line or " -> concept "
+                                           in line for line in lines)
+    assert ("- email -> personal data pd:EmailAddress (email address, 0.99): column name "
+            "'email' reads as: email address; 4 of 4 sampled values match the email address "
+            "pattern") in lines
+    for column, category in [("first_name", "pd:Name"), ("last_name", "pd:Name"),
+                             ("phone", "pd:TelephoneNumber"),
+                             ("street_address", "pd:PhysicalAddress"),
+                             ("iban", "pd:BankAccount"), ("ip", "pd:IPAddress"),
+                             ("date_of_birth", "pd:BirthDate")]:
+        assert any(line.startswith(f"- {column} -> personal data {category} (")
+                   and "reads as" in line for line in lines), column
+
+
+def test_text_report_lists_concepts_of_the_demo(demo_store):
+    path = demo_store.path
+    demo_store.close()
+    out = _draft(path, CUSTOMERS)
+    lines = {line.strip() for line in out.splitlines()}
+    assert ("- customer_id -> concept <https://demo.meshkg.org/id/concept/customer> (Customer, "
+            "0.81): column name 'customer_id' matches the prefLabel 'Customer' once the suffix "
+            "'id' is dropped") in lines
+    assert any(line.startswith("- tender_type -> concept <https://demo.meshkg.org/id/concept/"
+                               "payment> (Tender, ") for line in lines)
+
+
+def test_values_that_look_personal_are_withheld_whatever_the_column_is_called(
+        store_path, tmp_path):
+    """A column named `contact` holding e-mail addresses; a file without a header (its first
+    row would otherwise become column names; its text columns say nothing of what they
+    hold, so they keep no examples either)."""
+    data = tmp_path / "people.jsonl"
+    data.write_text("".join(json.dumps({"contact": f"user{i}@example.org", "score": i}) + "\n"
+                            for i in range(6)), encoding="utf-8")
+    headless = tmp_path / "headless.csv"
+    headless.write_text("Zelda Quist,zelda.quist@example.org\n"
+                        "Yann Orrey,yann.orrey@example.org\n", encoding="utf-8")
+    values = {f"user{i}@example.org" for i in range(6)} | {
+        "Zelda Quist", "zelda.quist@example.org", "Yann Orrey", "yann.orrey@example.org"}
+    out = _draft(store_path, "--json", data, headless)
+    assert _leaked(out, values) == set()
+    sources = {s["source"].rsplit("/", 1)[-1]: s for s in json.loads(out)["sources"]}
+    cols = {c["name"]: c for c in sources["people.jsonl"]["profile"][0]["columns"]}
+    assert cols["contact"]["examples"] == [] and cols["score"]["examples"]
+    assert [s["target"] for s in cols["contact"]["suggestions"]] == [
+        "https://w3id.org/dpv/pd#EmailAddress"]
+    headless_cols = sources["headless.csv"]["profile"][0]["columns"]
+    assert [c["name"] for c in headless_cols] == ["column_1", "column_2"]
+    stored = _graph_text(store_path, import_graph("draft", "people")) + _graph_text(
+        store_path, import_graph("draft", "headless"))
+    assert _leaked(stored, values) == set()
