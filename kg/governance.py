@@ -33,7 +33,15 @@ from kg.namespaces import (
     PREFIXES,
     VOCAB_GRAPH_PREFIX,
 )
-from kg.policies import DENY, NOT_APPLICABLE, PERMIT, Decision, decide
+from kg.policies import (
+    DENY,
+    NOT_APPLICABLE,
+    PERMIT,
+    Decision,
+    decide,
+    local_name,
+    prefixed_name,
+)
 from kg.queries import load_query
 from kg.store.base import Store, term_to_sparql
 
@@ -191,8 +199,8 @@ def plain_words(decision: Decision) -> list[str]:
             NOT_APPLICABLE: "Not applicable: no policy governs this product."}
     lines = [head.get(decision.outcome, decision.outcome)]
     lines += [step.message for step in decision.explanation]
-    lines += [f"Duty: {d.duty} ({_short(d.action)}"
-              + (f" on {_short(d.target)}" if d.target else "") + ")."
+    lines += [f"Duty: {d.duty} ({prefixed_name(d.action or '')}"
+              + (f" on {prefixed_name(d.target)}" if d.target else "") + ")."
               for d in decision.duties]
     return lines
 
@@ -200,20 +208,13 @@ def plain_words(decision: Decision) -> list[str]:
 def used_purposes(store: Store) -> list[tuple[str, str]]:
     """Return (IRI, label) of the purposes the store's policies constrain by."""
     rows = store.query(load_query("governance_purposes")).rows
-    return [(str(r["purpose"]), str(r.get("label") or _short(str(r["purpose"])))) for r in rows]
+    return [(str(r["purpose"]), str(r.get("label") or prefixed_name(str(r["purpose"]))))
+            for r in rows]
 
 
 def _values(var: str, iris: Iterable) -> str:
     """Return a VALUES block binding var to the IRIs, each through the safe serializer."""
     return f"VALUES ?{var} {{ {' '.join(term_to_sparql(URIRef(i)) for i in iris)} }}"
-
-
-def _short(iri: str | None) -> str:
-    text = str(iri or "")
-    for prefix, ns in PREFIXES.items():
-        if text.startswith(ns) and len(text) > len(ns):
-            return f"{prefix}:{text[len(ns):]}"
-    return text
 
 
 # --------------------------------------------------------------------- checks
@@ -381,7 +382,8 @@ def _summarise(store: Store, report, owner: dict[str, str],
     domain_of = {}
     for r in rows:
         domain = str(r.get("domain") or NO_DOMAIN)
-        label = str(r.get("label") or ("(no domain)" if domain == NO_DOMAIN else _local(domain)))
+        label = str(r.get("label")
+                    or ("(no domain)" if domain == NO_DOMAIN else local_name(domain)))
         s = summaries.setdefault(domain, DomainSummary(domain, label))
         s.products += 1
         domain_of[str(r["product"])] = s
@@ -400,10 +402,6 @@ def _summarise(store: Store, report, owner: dict[str, str],
         s.failing_products = sorted(failing.get(s.domain, ()))
         s.passing = s.products - len(s.failing_products)
     return sorted(summaries.values(), key=lambda s: (s.domain == NO_DOMAIN, s.label.lower()))
-
-
-def _local(iri: str) -> str:
-    return iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 def record_run(store: Store, run: CheckRun) -> str:
@@ -457,7 +455,7 @@ class DomainTrend:
     @property
     def slug(self) -> str:
         """Return the short name the domain page is reached by."""
-        return _local(self.domain)
+        return local_name(self.domain)
 
 
 @dataclass
@@ -487,7 +485,7 @@ def dashboard(store: Store, *, runs: int = 30) -> Dashboard:
             by_run[run] = {}
         domain = str(r["domain"])
         by_run[run][domain] = DomainSummary(
-            domain, str(r.get("label") or _local(domain)), int(r["products"]),
+            domain, str(r.get("label") or local_name(domain)), int(r["products"]),
             int(r["passing"]), int(r["violations"]), int(r["warnings"]))
     if not order:
         return Dashboard([], None, 0)

@@ -12,9 +12,11 @@ Where they are silent, the choices are stated in the docstrings of the modules:
   (kg.governance pulls that graph from a store);
 - `resolve`: the names a request gives (IRI, prefixed or short name) resolved to terms;
 - `describe`: a policy in plain English sentences;
-- `model`: what a decision returns; `vocabulary`: outcomes, states, actions, operators.
+- `model`: what a decision returns; `vocabulary`: outcomes, states, actions, operators;
+- `_naming`: how a term is shown (`local_name`, `prefixed_name` serve kg.governance too).
 """
 
+from kg.policies._naming import local_name, prefixed_name
 from kg.policies.decisions import decide
 from kg.policies.describe import describe_policy
 from kg.policies.model import ConstraintResult, Decision, Duty, Step
@@ -32,4 +34,5 @@ from kg.policies.vocabulary import (
 
 __all__ = ["DENY", "MISSING", "NOT_APPLICABLE", "ODRL_ACTIONS", "PERMIT", "SATISFIED",
            "UNKNOWN", "VIOLATED", "ConstraintResult", "Decision", "Duty", "Step", "decide",
-           "describe_policy", "resolve_action", "resolve_purpose"]
+           "describe_policy", "local_name", "prefixed_name", "resolve_action",
+           "resolve_purpose"]

@@ -1,4 +1,6 @@
-"""How a term is shown in an explanation: its label, its prefixed name, its IRI."""
+"""How a term is shown in an explanation: its label, its prefixed name, its IRI.
+
+`local_name` and `prefixed_name` are kg.governance's too (its dashboard and plain words)."""
 
 from __future__ import annotations
 
@@ -24,23 +26,28 @@ def _label(graph: Graph, node: Node | None, *, lower: bool = False) -> str:
         if chosen is not None:
             text = str(chosen)
             return text[:1].lower() + text[1:] if lower else text
-    return "" if isinstance(node, BNode) else _local(node)
+    return "" if isinstance(node, BNode) else local_name(node)
 
 
-def _local(iri: Node) -> str:
+def local_name(iri: Node | str) -> str:
+    """Return the last segment of an IRI, after its last '#' or '/'."""
     text = str(iri)
     return text.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def prefixed_name(iri: str) -> str:
+    """Return the IRI as a prefixed name where a namespace meshkg knows starts it."""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
 
 
 def _short(node: Node | None) -> str:
     """Return a prefixed name for known namespaces, else the IRI or literal text."""
     if node is None:
         return "(none)"
-    text = str(node)
-    for prefix, ns in PREFIXES.items():
-        if isinstance(node, URIRef) and text.startswith(ns) and len(text) > len(ns):
-            return f"{prefix}:{text[len(ns):]}"
-    return text
+    return prefixed_name(str(node)) if isinstance(node, URIRef) else str(node)
 
 
 def _show(value: object) -> str | None:

@@ -29,6 +29,8 @@ from kg.policies.vocabulary import (
     VIOLATED,
 )
 
+# ------------------------------------------------------ hierarchy resolution
+
 
 def _action_covers(graph: Graph, rule_action: Node, requested: URIRef) -> bool:
     """Return True when requested is rule_action or included in it (odrl:includedIn)."""

@@ -180,4 +180,3 @@ def _duties(graph: Graph, request: _Request, permits: list[_RuleCheck],
         duties.append(Duty(_describe_node(graph, node, kind), kind, _name(policy),
                            _opt(_action_iri(graph, action)), _opt(target), results))
     return duties
-

@@ -111,4 +111,3 @@ def _describe_node(graph: Graph, node: Node, kind: str) -> str:
         return f"{kind} '{label}'"
     action = _action_iri(graph, graph.value(node, ODRL.action))
     return f"{kind} to {_short(action) if action is not None else 'act'}"
-

@@ -9,28 +9,26 @@ from rdflib import RDF, Graph, URIRef
 
 from kg.errors import UsageError
 from kg.namespaces import DPV, ODRL, PREFIXES
-from kg.policies._naming import _local, _short
+from kg.policies._naming import _short, local_name
 from kg.policies.reading import _action_iri, _right_operands
 from kg.policies.vocabulary import _PURPOSE_PARENT, ODRL_ACTIONS
 
 
 def resolve_action(graph: Graph, action: str) -> URIRef:
     """Resolve an action given as IRI, prefixed name or short name, or raise UsageError."""
-    known = _known_actions(graph)
-    found = _resolve_name(graph, action, known, ODRL)
-    if found is None:
-        raise _unknown("action", action, known, ODRL)
-    return found
+    return _resolve_known(graph, "action", action, _known_actions(graph), ODRL)
 
 
 def resolve_purpose(graph: Graph, purpose: str) -> URIRef:
     """Resolve a purpose given as IRI, prefixed name or short name, or raise UsageError."""
-    known = _known_purposes(graph)
-    found = _resolve_name(graph, purpose, known, DPV)
-    if found is None:
-        raise _unknown("purpose", purpose, known, DPV)
-    return found
+    return _resolve_known(graph, "purpose", purpose, _known_purposes(graph), DPV)
 
+
+def _resolve_known(graph: Graph, what: str, name: str, known: set[URIRef], home) -> URIRef:
+    found = _resolve_name(graph, name, known, home)
+    if found is None:
+        raise _unknown(what, name, known, home)
+    return found
 
 
 def _known_actions(graph: Graph) -> set[URIRef]:
@@ -60,14 +58,14 @@ def _resolve_name(graph: Graph, name: str, known: set[URIRef], home) -> URIRef |
         return expanded if expanded in known else None
     if home[name] in known:
         return home[name]
-    by_local = [k for k in known if _local(k) == name]
+    by_local = [k for k in known if local_name(k) == name]
     return by_local[0] if len(by_local) == 1 else None
 
 
 def _unknown(what: str, given: str, known: set[URIRef], home) -> UsageError:
     """Build the error for an unknown name: close matches first, then the choices."""
     choices = [_short(k) for k in sorted(known, key=lambda k: (not k.startswith(home), str(k)))]
-    close = get_close_matches(str(given), [_local(k) for k in known], n=3)
+    close = get_close_matches(str(given), [local_name(k) for k in known], n=3)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     shown = ", ".join(choices[:80]) + (f", … ({len(choices)} in all)" if len(choices) > 80 else "")
     return UsageError(f"unknown {what} {given!r}{hint}; known {what}s: {shown}", detail=choices)
