@@ -233,6 +233,8 @@ FIELD_OF_PATH: dict[str, str] = {
 #: shapes whose results carry no sh:resultPath, and the form field they are about
 FIELD_OF_SHAPE: dict[str, str] = {
     str(MESH.ConceptInSchemeShape): "in_scheme",
+    str(MESH.ConceptHierarchyShape): "broader",
+    str(MESH.ConceptLabelsShape): "labels",
     str(MESH.PersonalDataPolicyShape): "rules",
     str(MESH.SpecialCategoryLegalBasisShape): "legal_bases",
 }

@@ -107,13 +107,26 @@ def test_revert_restores_previous_description_as_a_new_change(store):
 
 @pytest.mark.contract
 def test_refused_save_leaves_store_and_history_unchanged(store):
+    from kg.validation import GatePolicy
+    store.gate_policy = GatePolicy(mode="strict")  # setting gate = "strict"
     dump = store.dump(None, "nquads")
-    with pytest.raises(ShapeViolation) as exc:  # a concept outside every scheme
-        _edit(store, SALE, lambda v: v.update(in_scheme=[]))
+    with pytest.raises(ShapeViolation) as exc:  # a concept broader than itself
+        _edit(store, SALE, lambda v: v.update(broader=[SALE]))
     [finding] = [f for f in exc.value.report.results if f.severity == "Violation"]
-    assert curation.field_of(finding, SALE, set()) == "in_scheme"
+    assert curation.field_of(finding, SALE, set()) == "broader"
     assert store.dump(None, "nquads") == dump
     assert curation.history(store, SALE) == []
+
+
+def test_a_save_with_findings_that_do_not_refuse_is_kept_and_they_are_shown(store):
+    """Under the default gate a concept outside every scheme is a Warning, a cycle a
+    Violation that does not refuse: the save lands, the findings stay with the concept."""
+    from kg.validation import stored_findings
+    _edit(store, SALE, lambda v: v.update(in_scheme=[], broader=[SALE]))
+    assert len(curation.history(store, SALE)) == 1
+    shapes = {(f.severity, f.shape.rsplit("#", 1)[1]) for f in stored_findings(store, SALE)}
+    assert {("Warning", "ConceptInSchemeShape"),
+            ("Violation", "ConceptHierarchyShape")} <= shapes
 
 
 @pytest.mark.contract

@@ -12,6 +12,7 @@ from kg.errors import ShapeViolation
 from kg.loading import parse_bytes
 from kg.sources import load_files
 from kg.store.oxigraph import STAGING_PREFIX, OxigraphStore
+from kg.validation import GatePolicy
 
 pytestmark = pytest.mark.contract  # on every backend: the SHACL gate: atomic, gated writes
 
@@ -50,7 +51,9 @@ def _dump(store):
 
 
 def test_removing_a_concept_a_product_is_about_is_refused(store):
-    """A change in one graph is checked against the products in other graphs."""
+    """A change in one graph is checked against the products in other graphs (the gate
+    is strict here: under the default gate this finding is kept, not refused)."""
+    store.gate_policy = GatePolicy(mode="strict")
     before = _dump(store)
     f = store.concepts_file
     f.write_text(f.read_text().replace("ex:online-sale a skos:Concept", "ex:online-sale a ex:Gone"))
@@ -59,6 +62,19 @@ def test_removing_a_concept_a_product_is_about_is_refused(store):
     focus = {r.focus for r in info.value.report.results if r.severity == "Violation"}
     assert PRODUCT in focus
     assert _dump(store) == before
+
+
+def test_by_default_removing_a_concept_is_written_and_the_product_keeps_the_finding(store):
+    f = store.concepts_file
+    f.write_text(f.read_text().replace("ex:online-sale a skos:Concept", "ex:online-sale a ex:Gone"))
+    report = load_files(store, [f]).validation
+    found = {(r.focus, r.shape.rsplit("#", 1)[1]) for r in report.results
+             if r.severity == "Violation"}
+    assert (PRODUCT, "DataProductShape-subject") in found
+    assert not report.refusing()
+    from kg.validation import stored_findings
+    assert "DataProductShape-subject" in {
+        x.shape.rsplit("#", 1)[1] for x in stored_findings(store, PRODUCT)}
 
 
 def test_a_conforming_change_is_written(store):
@@ -70,6 +86,7 @@ def test_a_conforming_change_is_written(store):
 
 
 def test_dropping_the_concepts_graph_is_refused(store):
+    store.gate_policy = GatePolicy(mode="strict")
     before = _dump(store)
     with pytest.raises(ShapeViolation):
         gate.write(store, drop=[store.concepts_file.resolve().as_uri()])
