@@ -15,6 +15,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from markupsafe import Markup
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+from werkzeug.exceptions import NotAcceptable
 
 from kg import catalog, searchindex
 from kg.errors import NotFound, ResultTooLarge, UsageError
@@ -268,8 +269,11 @@ def _rich_page(iri: str) -> str | None:
     table of triples) and IRIs the catalog has no page for."""
     if request.args.get("format"):
         return None
-    if negotiate(OFFERS, request.headers.get("Accept"), None) is not HTML:
-        return None
+    try:
+        if negotiate(OFFERS, request.headers.get("Accept"), None) is not HTML:
+            return None
+    except NotAcceptable:
+        return None  # answered as before: 404 when unknown, else 406
     kind = catalog.kind_of(get_store(), check_iri(iri, "iri"))
     return page_url(kind, iri) if kind else None
 

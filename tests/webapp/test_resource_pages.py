@@ -98,3 +98,9 @@ def test_an_iri_the_catalog_has_no_page_for_keeps_the_triple_page(client):
 @pytest.mark.parametrize("accept", [BROWSER, "text/turtle"])
 def test_an_unknown_iri_is_still_404(client, accept):
     assert get(client, "https://example.org/nothing-here", accept).status_code == 404
+
+
+@pytest.mark.parametrize("iri, status", [("https://example.org/nothing-here", 404),
+                                         (ID + "product/ecommerce-sales", 406)])
+def test_an_unanswerable_accept_is_answered_as_before(client, iri, status):
+    assert get(client, iri, "image/png").status_code == status
