@@ -1,8 +1,9 @@
 """Parse RDF sources safely and load each into its own named graph.
 
 Every file is parsed completely into memory before anything is written
-(pyoxigraph never fetches: JSON-LD remote contexts are refused unless they
-are one of the contexts meshkg ships), then written in one atomic step.
+(pyoxigraph never fetches: a remote JSON-LD context is refused unless it is one
+of the contexts meshkg ships or the user mapped it to a local file), then written
+in one atomic step.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,15 +39,84 @@ from kg.namespaces import DPROD, DPROD_OLD, GRAPH_PREFIX, META_GRAPH
 
 VOCAB_DIR = Path(__file__).parent / "vocab"
 
-#: JSON-LD contexts meshkg ships, by the URLs documents name them with.
-LOCAL_CONTEXTS = {
-    "http://www.w3.org/ns/odrl.jsonld": "ODRL22-context.jsonld",
-    "https://www.w3.org/ns/odrl.jsonld": "ODRL22-context.jsonld",
-    "https://semiceu.github.io/DCAT-AP/releases/3.0.1/context/dcat-ap.jsonld":
-        "dcat-ap-3.0.1-context.jsonld",
-    "https://ekgf.github.io/dprod/dprod.jsonld": "dprod-context.jsonld",
-    "https://www.omg.org/spec/DPROD/dprod.jsonld": "dprod-context.jsonld",
-}
+#: the JSON-LD contexts meshkg ships (kg/vocab/, sources in its README): file, what it is,
+#: and the URLs documents name it with (each also read with http:// for https://)
+SHIPPED_CONTEXTS = (
+    ("ODRL22-context.jsonld", "ODRL 2.2", ("https://www.w3.org/ns/odrl.jsonld",)),
+    ("dcat-ap-3.0.0-context.jsonld", "DCAT-AP 3.0.0", (
+        "https://semiceu.github.io/DCAT-AP/releases/3.0.0/context/dcat-ap.jsonld",
+        "https://semiceu.github.io/uri.semic.eu-generated/DCAT-AP/releases/3.0.0/context/"
+        "dcat-ap.jsonld")),
+    ("dcat-ap-3.0.1-context.jsonld", "DCAT-AP 3.0.1", (
+        "https://semiceu.github.io/DCAT-AP/releases/3.0.1/context/dcat-ap.jsonld",
+        "https://semiceu.github.io/uri.semic.eu-generated/DCAT-AP/releases/3.0.1/context/"
+        "dcat-ap.jsonld")),
+    ("dcat-ap-3-examples-context.jsonld", "the DCAT-AP 3.0.0/3.0.1 examples", tuple(
+        f"https://semiceu.github.io/{site}DCAT-AP/releases/{v}/html/examples/context.jsonld"
+        for site in ("uri.semic.eu-generated/", "") for v in ("3.0.0", "3.0.1"))),
+    ("dprod-context.jsonld", "DPROD", (
+        "https://ekgf.github.io/dprod/dprod.jsonld",
+        "https://ekgf.github.io/dprod/dprod-context.jsonld",
+        "https://www.omg.org/spec/DPROD/dprod.jsonld",
+        "https://www.omg.org/spec/DPROD/dprod-context.jsonld")),
+)
+
+#: JSON-LD contexts meshkg ships, by every URL documents name them with
+LOCAL_CONTEXTS = {variant: name for name, _what, urls in SHIPPED_CONTEXTS for url in urls
+                  for variant in (url, "http://" + url[len("https://"):])}
+
+#: where the active command maps further remote contexts to local files (URL -> Path):
+#: set for the length of a call with mapped_contexts(); parse_bytes reads it when given
+#: no `contexts`, so every parse of one `meshkg load` or `meshkg import` sees the mapping
+_MAPPED: ContextVar[Mapping[str, Path] | None] = ContextVar("meshkg_jsonld_contexts",
+                                                           default=None)
+
+
+def shipped_contexts_text() -> str:
+    """Name the contexts meshkg ships, each with one URL it is known by."""
+    return "; ".join(f"{what} ({urls[0]})" for _name, what, urls in SHIPPED_CONTEXTS)
+
+
+def context_map(entries: Iterable[str], *, origin: str = "jsonld_contexts") -> dict[str, Path]:
+    """Read "URL=PATH" entries (the setting jsonld_contexts, --context) into a mapping.
+
+    Each PATH must be a readable JSON-LD context document (a JSON object holding
+    "@context"); it is checked now, so a typo is a usage error before anything is read.
+    """
+    out: dict[str, Path] = {}
+    for entry in entries:
+        url, sep, path = str(entry).partition("=")
+        url, path = url.strip(), path.strip()
+        if not sep or not url or not path:
+            raise UsageError(f"{origin}: {entry!r} is not URL=PATH (e.g. "
+                             "https://example.org/context.jsonld=./context.jsonld)")
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url):
+            raise UsageError(f"{origin}: {url!r} is not an absolute URL")
+        file = Path(path).expanduser()
+        try:
+            doc = json.loads(file.read_bytes())
+        except FileNotFoundError as exc:
+            raise UsageError(f"{origin}: the context file for {url} does not exist: "
+                             f"{file}") from exc
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{origin}: cannot read the context file {file} for {url}: "
+                             f"{exc}") from exc
+        if not isinstance(doc, dict) or "@context" not in doc:
+            raise UsageError(f"{origin}: {file} is not a JSON-LD context document (a JSON "
+                             "object holding \"@context\")")
+        out[url] = file
+    return out
+
+
+@contextmanager
+def mapped_contexts(mapping: Mapping[str, Path]):
+    """Let every parse inside the block read these remote contexts from local files."""
+    token = _MAPPED.set(dict(mapping))
+    try:
+        yield
+    finally:
+        _MAPPED.reset(token)
+
 
 _NEW_DPROD = str(DPROD)
 
@@ -85,7 +157,8 @@ def _syntax_error(exc: SyntaxError, source: str) -> ParseError:
     return ParseError(str(msg), source=source, line=line, column=col)
 
 
-def _check_bytes(data: bytes, info: RdfFormatInfo, source: str) -> bytes:
+def _check_bytes(data: bytes, info: RdfFormatInfo, source: str,
+                 contexts: Mapping[str, Path] | None = None) -> bytes:
     if not data.strip():
         raise FormatMismatch(f"format mismatch: the file is empty (expected {info.name})",
                              source=source)
@@ -114,7 +187,7 @@ def _check_bytes(data: bytes, info: RdfFormatInfo, source: str) -> bytes:
                                source=source)
         _check_well_formed(data, source)
     if info.name == "jsonld":
-        data = _localize_contexts(data, source)
+        data = _localize_contexts(data, source, contexts)
     elif data.lstrip()[:1] in (b"{", b"[") and info.name in ("turtle", "trig"):
         # '[' can open a Turtle blank node; only '{' is a clear JSON sign
         if data.lstrip()[:1] == b"{":
@@ -220,8 +293,14 @@ def _check_well_formed(data: bytes, source: str) -> None:
                          line=exc.lineno, column=exc.offset + 1) from exc
 
 
-def _localize_contexts(data: bytes, source: str) -> bytes:
-    """Replace remote @context URLs by the contexts meshkg ships; refuse others."""
+def _localize_contexts(data: bytes, source: str,
+                       contexts: Mapping[str, Path] | None = None) -> bytes:
+    """Replace remote @context (and @import) URLs by local contexts; refuse the others.
+
+    A URL is looked up first in `contexts` (the user's mapping: the setting
+    jsonld_contexts, `--context URL=PATH`), then in the contexts meshkg ships. Nothing
+    is ever fetched.
+    """
     try:
         doc = json.loads(data)
     except RecursionError as exc:
@@ -235,24 +314,71 @@ def _localize_contexts(data: bytes, source: str) -> bytes:
     except ValueError as exc:  # Python refuses int() of over 4,300 digits
         raise ParseError(f"a number too long to read: {exc}; an integer must fit in 64 bits "
                          "(give it as xsd:double or as a string)", source=source) from exc
+    mapped = (_MAPPED.get() or {}) if contexts is None else contexts
     changed = False
+    loaded: dict[str, object] = {}
 
-    def fix(ctx):
+    def local(url: str, chain: tuple[str, ...]):
+        """Return the @context of the local copy of a remote context URL."""
         nonlocal changed
-        if isinstance(ctx, str):
-            local = LOCAL_CONTEXTS.get(ctx)
-            if local is None or not (VOCAB_DIR / local).is_file():
+        if url in chain:
+            raise ParseError(f"JSON-LD context {url} includes itself (through "
+                             f"{' -> '.join(chain)})", source=source)
+        if url not in loaded:
+            file = mapped.get(url)
+            if file is None and url in LOCAL_CONTEXTS:
+                file = VOCAB_DIR / LOCAL_CONTEXTS[url]
+            if file is None:
                 raise HostileInput(
-                    f"remote JSON-LD @context {ctx!r} is not fetched; inline it or use a "
-                    f"context meshkg ships ({', '.join(sorted(LOCAL_CONTEXTS))})",
-                    source=source)
-            changed = True
-            return json.loads((VOCAB_DIR / local).read_text(encoding="utf-8"))["@context"]
+                    f"the remote JSON-LD @context {url} is not fetched (meshkg never reads "
+                    f"the network) and no local copy is mapped to it. meshkg ships the "
+                    f"contexts of {shipped_contexts_text()}, under http:// and https:// alike"
+                    f"{_mapped_text(mapped)}. Map this one to a local copy with "
+                    f"`--context {url}=PATH` (meshkg load, meshkg import) or the setting "
+                    f"jsonld_contexts = [\"{url}=PATH\"] (MESHKG_JSONLD_CONTEXTS), "
+                    "or inline it in the document", source=source)
+            try:
+                ctx = json.loads(file.read_bytes())["@context"]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise UsageError(f"the local copy {file} of the JSON-LD context {url} cannot "
+                                 f"be read as a context document: {exc}") from exc
+            walk_context(ctx, (*chain, url))
+            loaded[url] = ctx
+        changed = True
+        return loaded[url]
+
+    def fix(ctx, chain=()):
+        if isinstance(ctx, str):
+            return local(ctx, chain)
         if isinstance(ctx, list):
-            return [fix(c) for c in ctx]
+            return [fix(c, chain) for c in ctx]
         if ctx is None or isinstance(ctx, dict):
+            walk_context(ctx, chain)
             return ctx
         raise ParseError(f"invalid JSON-LD @context {ctx!r}", source=source)
+
+    def walk_context(ctx, chain, depth=0):
+        """Localize what a context itself names: @import, and scoped contexts of terms."""
+        nonlocal changed
+        if depth > 50 or not isinstance(ctx, (dict, list)):
+            return
+        for c in ctx if isinstance(ctx, list) else [ctx]:
+            if not isinstance(c, dict):
+                continue
+            imported = c.get("@import")
+            if isinstance(imported, str):
+                base = local(imported, chain)
+                base = base[0] if isinstance(base, list) and len(base) == 1 else base
+                if not isinstance(base, dict):
+                    raise ParseError(f"the JSON-LD context {imported} imported by @import is "
+                                     "not one context object", source=source)
+                del c["@import"]
+                for k, v in base.items():
+                    c.setdefault(k, v)
+                changed = True
+            for term in c.values():
+                if isinstance(term, dict) and "@context" in term:
+                    term["@context"] = fix(term["@context"], chain)
 
     def walk(node, depth=0):
         if depth > 200:
@@ -260,8 +386,9 @@ def _localize_contexts(data: bytes, source: str) -> bytes:
         if isinstance(node, dict):
             if "@context" in node:
                 node["@context"] = fix(node["@context"])
-            for v in node.values():
-                walk(v, depth + 1)
+            for k, v in node.items():
+                if k != "@context":
+                    walk(v, depth + 1)
         elif isinstance(node, list):
             for v in node:
                 walk(v, depth + 1)
@@ -271,6 +398,12 @@ def _localize_contexts(data: bytes, source: str) -> bytes:
     except RecursionError as exc:
         raise HostileInput("JSON-LD nested too deeply", source=source) from exc
     return json.dumps(doc).encode("utf-8") if changed else data
+
+
+def _mapped_text(mapped: Mapping[str, Path]) -> str:
+    if not mapped:
+        return ""
+    return "; this command maps " + ", ".join(sorted(mapped)) + " to local files"
 
 
 class _StableBlankNodes:
@@ -304,16 +437,19 @@ class _StableBlankNodes:
 
 
 def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: str,
-                max_bytes: int | None = None, stable_salt: str | None = None) -> Parsed:
+                max_bytes: int | None = None, stable_salt: str | None = None,
+                contexts: Mapping[str, Path] | None = None) -> Parsed:
     """Parse serialized RDF into quads of `graph` (named graphs in TriG/N-Quads kept).
 
     Blank nodes get fresh labels, or with `stable_salt` (a whole source that replaces
     what it brought: a file) labels that stay the same on every parse of the same text.
+    `contexts` maps remote JSON-LD contexts to local files (default: the mapping of
+    the enclosing mapped_contexts block, if any); the shipped ones need no mapping.
     """
     info = fmt if isinstance(fmt, RdfFormatInfo) else rdf_format(fmt)
     if max_bytes is not None and len(data) > max_bytes:
         raise TooLarge(f"{source}: {len(data):,} bytes is over the limit of {max_bytes:,}")
-    data = _check_bytes(data, info, source)
+    data = _check_bytes(data, info, source, contexts)
     target = ox.NamedNode(graph)
     rewrite = DPROD_OLD.encode() in data
     out = Parsed(source=source, graph=graph, rewritten_dprod=rewrite)
@@ -357,7 +493,8 @@ def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: st
 
 
 def parse_file(path: Path, fmt: str | None = None, *, graph: str | None = None,
-               max_bytes: int | None = None) -> Parsed:
+               max_bytes: int | None = None,
+               contexts: Mapping[str, Path] | None = None) -> Parsed:
     """Read and parse one file; its graph defaults to the file's own IRI."""
     info = rdf_format(fmt) if fmt else format_for_path(path)
     try:
@@ -373,7 +510,7 @@ def parse_file(path: Path, fmt: str | None = None, *, graph: str | None = None,
         raise UsageError(f"cannot read {path}: permission denied") from exc
     graph = graph or graph_for_path(path)
     return parse_bytes(data, info, source=str(path), graph=graph, max_bytes=max_bytes,
-                       stable_salt=f"{graph}\n{path.resolve()}")
+                       stable_salt=f"{graph}\n{path.resolve()}", contexts=contexts)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -426,5 +563,7 @@ def progress(items: list, label: str, *, enabled: bool | None = None):
             bar.advance(task)
 
 
-__all__ = ["GRAPH_PREFIX", "Parsed", "check_literals", "expand_paths", "graph_for_path",
-           "may_hold_refused_literal", "meta_quads", "parse_bytes", "parse_file", "progress"]
+__all__ = ["GRAPH_PREFIX", "LOCAL_CONTEXTS", "SHIPPED_CONTEXTS", "Parsed", "check_literals",
+           "context_map", "expand_paths", "graph_for_path", "mapped_contexts",
+           "may_hold_refused_literal", "meta_quads", "parse_bytes", "parse_file", "progress",
+           "shipped_contexts_text"]
