@@ -30,6 +30,15 @@ def _progress(label: str, total: int):
     return bar, advance
 
 
+def context_option(settings, options) -> dict:
+    """Map remote JSON-LD contexts to local files: the setting jsonld_contexts, then the
+    `--context URL=PATH` options (which win for the same URL)."""
+    from kg.loading import context_map
+    mapping = context_map(settings.jsonld_contexts, origin="setting jsonld_contexts")
+    mapping.update(context_map(options, origin="--context"))
+    return mapping
+
+
 def _finish(ctx, report, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False, default=str))
@@ -73,9 +82,14 @@ def _import_command(kind: str, what: str) -> click.Command:
     @click.argument("paths", nargs=-1, required=True, type=click.Path())
     @click.option("--no-validate", is_flag=True, help="Write even if shapes are violated.")
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @click.option("--context", "contexts", multiple=True, metavar="URL=PATH",
+                  help="Read the remote JSON-LD context URL from the local file PATH "
+                       "(never fetched; repeatable; adds to the setting jsonld_contexts).")
     @click.pass_context
-    def command(ctx, paths, no_validate, as_json):
+    def command(ctx, paths, no_validate, as_json, contexts):
         from kg.exchange.common import run_each
+        from kg.loading import mapped_contexts
+        mapping = context_option(ctx.obj, contexts)
         store = open_from(ctx)
         one = importer(kind)
         files = [Path(p) for p in paths]
@@ -84,11 +98,12 @@ def _import_command(kind: str, what: str) -> click.Command:
         def each(path, rep):
             return one(store, path, rep, base_iri=ctx.obj.base_iri, validate=not no_validate)
 
-        if bar is not None:
-            with bar:
-                report = run_each(store, files, kind, each, progress=advance)
-        else:
-            report = run_each(store, files, kind, each)
+        with mapped_contexts(mapping):
+            if bar is not None:
+                with bar:
+                    report = run_each(store, files, kind, each, progress=advance)
+            else:
+                report = run_each(store, files, kind, each)
         _finish(ctx, report, as_json)
 
     return command

@@ -17,13 +17,20 @@ from kg.cli._common import open_from, write_output
 @click.option("--format", "fmt", help="RDF format when the extension does not tell.")
 @click.option("--graph", help="Named graph for a single file (default: the file's IRI).")
 @click.option("--no-validate", is_flag=True, help="Write even if the shapes are violated.")
+@click.option("--context", "contexts", multiple=True, metavar="URL=PATH",
+              help="Read the remote JSON-LD context URL from the local file PATH (never "
+                   "fetched; repeatable; adds to the setting jsonld_contexts).")
 @click.pass_context
-def load(ctx, paths, fmt, graph, no_validate):
+def load(ctx, paths, fmt, graph, no_validate, contexts):
     """Load RDF files or folders, each source into its own named graph."""
+    from kg.cli.exchange import context_option
+    from kg.loading import mapped_contexts
     from kg.sources import load_files
+    mapping = context_option(ctx.obj, contexts)
     store = open_from(ctx)
-    report = load_files(store, paths, fmt=fmt, graph=graph, validate=not no_validate,
-                        max_bytes=ctx.obj.max_file)
+    with mapped_contexts(mapping):
+        report = load_files(store, paths, fmt=fmt, graph=graph, validate=not no_validate,
+                            max_bytes=ctx.obj.max_file)
     for g, n in report.graphs.items():
         click.echo(f"loaded {n} triples into <{g}>")
     if report.validation is not None:
