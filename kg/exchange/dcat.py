@@ -1,5 +1,7 @@
 """Import DCAT / DCAT-AP catalogs (Turtle, RDF/XML, JSON-LD): the catalog is kept as it
-is; each dcat:Dataset with an IRI becomes a draft product serving it."""
+is, in a graph of its own file; each dcat:Dataset with an IRI becomes a draft product under
+that same IRI, so the same dataset imported from two files (a Turtle file and its JSON-LD
+twin, an older and a newer catalog) is one product."""
 
 from __future__ import annotations
 
@@ -12,12 +14,11 @@ from kg.store.base import Store
 
 
 def _complete(store, src, out, report):
-    report.mapped += ["the catalog's triples -> kept as they are in the import graph",
-                      "dcat:Dataset -> dprod:DataProduct (draft) with dprod:outputPort to its "
-                      "dcat:DataService (or a new one)", "dct:title -> rdfs:label",
-                      "dct:description -> dct:description", "dct:publisher -> owner",
-                      "dcat:theme (a skos:Concept in the store) -> dct:subject",
-                      "dcat:keyword -> dcat:keyword"]
+    report.mapped += ["the catalog's triples -> kept as they are in the file's import graph",
+                      "dcat:Dataset -> also a dprod:DataProduct (draft) under its own IRI, "
+                      "with dprod:outputPort to the dcat:DataService serving it (or a new "
+                      "one)", "dct:title -> rdfs:label", "dct:publisher -> owner",
+                      "dcat:theme (a skos:Concept in the store) -> dct:subject"]
     from kg.exchange.skos import place_concepts
     place_concepts(src, out, report)
     return products_for_datasets(store, src, out, report)
@@ -27,4 +28,4 @@ def import_dcat(store: Store, path: Path, report: SourceReport, *,
                 base_iri: str = DEFAULT_BASE, validate: bool = True) -> SourceReport:
     """Import one DCAT catalog file."""
     return import_rdf(store, path, report, "dcat", _complete, base_iri=base_iri,
-                      validate=validate)
+                      validate=validate, name=path.name)

@@ -15,8 +15,9 @@ from kg.store.base import Store
 def _complete(store, src, out, report):
     report.mapped += ["all triples -> kept (https://ekgf.github.io/dprod/ rewritten to "
                       "https://www.omg.org/spec/DPROD/)",
-                      "dprod:DataProduct without owner/domain/subject/status -> placeholders "
-                      "and mesh:Draft in the completion graph"]
+                      "dprod:DataProduct without owner/domain/subject/status (in this file "
+                      "or another source in the store) -> placeholders and mesh:Draft in "
+                      "the product's own graph"]
     from kg.exchange.skos import place_concepts
     place_concepts(src, out, report)
     return complete_products(store, src, out)
@@ -26,4 +27,4 @@ def import_dprod(store: Store, path: Path, report: SourceReport, *,
                  base_iri: str = DEFAULT_BASE, validate: bool = True) -> SourceReport:
     """Import one DPROD file."""
     return import_rdf(store, path, report, "dprod", _complete, base_iri=base_iri,
-                      validate=validate)
+                      validate=validate, name=path.name)

@@ -123,6 +123,12 @@ class Builder:
     notes: list[str] = field(default_factory=list)
     products: dict[str, URIRef] = field(default_factory=dict)
     activity: URIRef | None = None
+    #: the IRI prefix of what does not depend on the source file (a dataset's output port)
+    shared: str = ""
+    #: the graphs this import replaces (its sources are read from the store without them)
+    own: set[str] = field(default_factory=set)
+    #: further graphs of what meshkg adds, by name (one per imported product)
+    graphs: dict[str, Graph] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for p, iri in PREFIXES.items():
@@ -174,6 +180,7 @@ class Builder:
             g.add((PLACEHOLDER_CONCEPT, SKOS.prefLabel, Literal("Unclassified (placeholder)",
                                                                 lang="en")))
             g.add((PLACEHOLDER_CONCEPT, SKOS.inScheme, PLACEHOLDER_SCHEME))
+            g.add((PLACEHOLDER_SCHEME, MESH.isPlaceholder, Literal(True)))
             node = PLACEHOLDER_CONCEPT
         g.add((node, MESH.isPlaceholder, Literal(True)))
         return node

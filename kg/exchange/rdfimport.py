@@ -14,16 +14,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS
 
 from kg.exchange.model import (
-    PLACEHOLDER_CONCEPT,
-    PLACEHOLDER_DOMAIN,
-    PLACEHOLDER_OWNER,
     Builder,
     import_graph,
     slug,
 )
 from kg.exchange.report import SourceReport, write
 from kg.loading import parse_file
-from kg.namespaces import DPROD, MESH
+from kg.namespaces import DPROD, INFERRED_PREFIX, MESH
 from kg.store.base import Store
 from kg.store.oxigraph import to_rdflib
 
@@ -61,106 +58,201 @@ def quiet_literals():
 def _rd(t, bnodes):
     from rdflib import BNode
     if isinstance(t, ox.BlankNode):
-        return bnodes.setdefault(t.value, BNode())
+        # the parser's labels are stable for one file (kg.loading), so keep them
+        return bnodes.setdefault(t.value, BNode(t.value))
     return to_rdflib(t)
 
 
-def has_type(store: Store, src: Graph, node, cls: URIRef) -> bool:
-    """Tell whether a node is asserted to be of a class in the source or the store."""
+def has_type(store: Store, src: Graph, node, cls: URIRef,
+             graphs: list[str] | None = None) -> bool:
+    """Tell whether a node is asserted to be of a class in the source or the store (or,
+    with `graphs`, in those graphs of the store)."""
     if (node, RDF.type, cls) in src:
         return True
-    if not isinstance(node, URIRef):
+    if not isinstance(node, URIRef) or graphs == []:
         return False
-    return store.ask("ASK { ?n a ?c }", bindings={"n": node, "c": cls})
+    return store.ask("ASK { ?n a ?c }", bindings={"n": node, "c": cls},
+                     **({} if graphs is None else {"default_graphs": graphs}))
+
+
+#: the graphs holding what meshkg adds to one imported product, keyed by the product's IRI
+#: (not by the file): every import naming the product re-derives it from all its sources
+PRODUCT_GRAPH = "urn:meshkg:graph:import:product:"
+
+
+def product_graph(product: str) -> str:
+    """Return the graph holding what meshkg added to one imported product (or dataset)."""
+    import hashlib
+    digest = hashlib.sha1(str(product).encode("utf-8")).hexdigest()[:12]
+    return f"{PRODUCT_GRAPH}{slug(str(product))[:40].rstrip('-')}-{digest}"
+
+
+def _others(store: Store, own: set[str], *, inferred: bool = False) -> list[str]:
+    """Return the graphs other sources assert in (with `inferred`, and what was derived
+    from them): not this import's, not meshkg's additions to products (each is
+    re-derived here from the sources, so its old version must not count)."""
+    names = store.graph_names()
+    skip = set(own) | {g for g in names if g.startswith(PRODUCT_GRAPH)}
+    skip |= {INFERRED_PREFIX + g for g in skip}
+    if not inferred:
+        from kg.validation import asserted_graphs
+        names = asserted_graphs(store)
+        skip |= {g for g in names if g.endswith(COMPLETION)}
+    return [g for g in names if g not in skip]
+
+
+def known_about(store: Store, src: Graph, nodes, own: set[str]) -> Graph:
+    """Return `src` plus what the store's other sources say about `nodes` (their own
+    triples, who serves them, and what their publishers are called), so that a product
+    is completed from every file that describes it, not only the one imported now."""
+    view = Graph()
+    view += src
+    others = _others(store, own)
+    if not others:
+        return view
+    q = ("PREFIX dcat: <http://www.w3.org/ns/dcat#>\n"
+         "CONSTRUCT { ?n ?p ?o . ?s dcat:servesDataset ?n . ?o ?q ?v } WHERE {\n"
+         "  { ?n ?p ?o OPTIONAL { ?o ?q ?v FILTER(isIRI(?o)) } }\n"
+         "  UNION { ?s dcat:servesDataset ?n } }")
+    for n in nodes:
+        if isinstance(n, URIRef):
+            view += store.query(q, bindings={"n": n}, default_graphs=others).graph()
+    return view
+
+
+def _placeholder(out: Builder, pg: Graph, what: str, product: URIRef) -> URIRef:
+    """Use a placeholder (a finding of the import) and describe it in `pg` too."""
+    node = out._placeholder(what, product)
+    for t in out.graph.triples((node, None, None)):
+        pg.add(t)
+    for scheme in out.graph.objects(node, SKOS.inScheme):
+        for t in out.graph.triples((scheme, None, None)):
+            pg.add(t)
+    return node
 
 
 def complete_products(store: Store, src: Graph, out: Builder) -> list[str]:
-    """Add to `out` what each dprod:DataProduct of `src` lacks for the meshkg shapes."""
-    g = out.graph
+    """Describe in a graph per product what each dprod:DataProduct of `src` lacks for the
+    meshkg shapes, reading what the store's other sources already say about it."""
+    _name_blank_products(src, out)
     products = sorted({s for s in src.subjects(RDF.type, DPROD.DataProduct)
                        if isinstance(s, URIRef)})
+    view = known_about(store, src, products, out.own)
+    seen = _others(store, out.own, inferred=True)
     for p in products:
-        if src.value(p, RDFS.label) is None:
-            title = src.value(p, DCTERMS.title) or Literal(p.split("/")[-1])
-            g.add((p, RDFS.label, Literal(str(title))))
-        if src.value(p, DCTERMS.description) is None:
-            g.add((p, DCTERMS.description, Literal("Imported without a description.")))
+        pg = out.graphs.setdefault(product_graph(p), Graph())
+        if view.value(p, RDFS.label) is None:
+            title = view.value(p, DCTERMS.title) or Literal(p.split("/")[-1])
+            pg.add((p, RDFS.label, Literal(str(title))))
+        if view.value(p, DCTERMS.description) is None:
+            pg.add((p, DCTERMS.description, Literal("Imported without a description.")))
             out.stubs.append(str(p))
-        if src.value(p, DPROD.lifecycleStatus) is None:
-            g.add((p, DPROD.lifecycleStatus, MESH.Draft))
-        owners = list(src.objects(p, DPROD.dataProductOwner))
+        if view.value(p, DPROD.lifecycleStatus) is None:
+            pg.add((p, DPROD.lifecycleStatus, MESH.Draft))
+        owners = list(view.objects(p, DPROD.dataProductOwner))
         if not owners:
-            out._placeholder("owner", p)
-            g.add((p, DPROD.dataProductOwner, PLACEHOLDER_OWNER))
-        for o in owners:
-            if not has_type(store, src, o, PROV.Agent):
-                g.add((o, RDF.type, PROV.Agent))
-        domains = list(src.objects(p, DPROD.domain))
+            pg.add((p, DPROD.dataProductOwner, _placeholder(out, pg, "owner", p)))
+        for o in owners:  # a literal owner stays as it is: the shapes name it
+            if isinstance(o, URIRef) and not has_type(store, view, o, PROV.Agent, seen):
+                pg.add((o, RDF.type, PROV.Agent))
+        domains = list(view.objects(p, DPROD.domain))
         if not domains:
-            out._placeholder("domain", p)
-            g.add((p, DPROD.domain, PLACEHOLDER_DOMAIN))
+            pg.add((p, DPROD.domain, _placeholder(out, pg, "domain", p)))
         for d in domains:
-            if not has_type(store, src, d, MESH.DataDomain):
-                g.add((d, RDF.type, MESH.DataDomain))
-                if src.value(d, RDFS.label) is None:
-                    g.add((d, RDFS.label, Literal(str(src.value(d, SKOS.prefLabel)
-                                                      or d.split("/")[-1]))))
-        if not any(has_type(store, src, s, SKOS.Concept)
-                   for s in src.objects(p, DCTERMS.subject)):
-            out._placeholder("concept", p)
-            g.add((p, DCTERMS.subject, PLACEHOLDER_CONCEPT))
+            if isinstance(d, URIRef) and not has_type(store, view, d, MESH.DataDomain, seen):
+                pg.add((d, RDF.type, MESH.DataDomain))
+                if view.value(d, RDFS.label) is None:
+                    pg.add((d, RDFS.label, Literal(str(view.value(d, SKOS.prefLabel)
+                                                       or d.split("/")[-1]))))
+        if not any(has_type(store, view, s, SKOS.Concept, seen)
+                   for s in view.objects(p, DCTERMS.subject)):
+            pg.add((p, DCTERMS.subject, _placeholder(out, pg, "concept", p)))
     return [str(p) for p in products]
+
+
+def _name_blank_products(src: Graph, out: Builder) -> None:
+    """Give each dprod:DataProduct without an IRI (a blank node) one of the import's own:
+    a product nobody can name cannot be owned, linked or found (JSON-LD whose "@id" the
+    context does not define gives such nodes)."""
+    from rdflib import BNode
+    blanks = sorted({s for s in src.subjects(RDF.type, DPROD.DataProduct)
+                     if isinstance(s, BNode)}, key=str)
+    for b in blanks:
+        iri = out.iri("product", str(b))
+        for p, o in list(src.predicate_objects(b)):
+            src.remove((b, p, o))
+            src.add((iri, p, o))
+        for s, p in list(src.subject_predicates(b)):
+            src.remove((s, p, b))
+            src.add((s, p, iri))
+        out.notes.append(f"a dprod:DataProduct without an IRI (a blank node) was named <{iri}>")
 
 
 def products_for_datasets(store: Store, src: Graph, out: Builder,
                           report: SourceReport) -> list[str]:
-    """Describe each dcat:Dataset of a catalog as a draft product serving it."""
-    g = out.graph
+    """Make each dcat:Dataset of a catalog a draft product under its own IRI.
+
+    What meshkg adds (the product type, a label from dct:title, the draft status, the
+    owner from dct:publisher or a placeholder, a domain and subject placeholder, an
+    output port) goes in the dataset's own product graph, derived from every source in
+    the store that describes the dataset: importing the same dataset from another file
+    (its JSON-LD twin, a newer catalog) updates that one product.
+    """
     made = []
-    served = {o for o in src.objects(None, DCAT.servesDataset)}
-    for ds in sorted(set(src.subjects(RDF.type, DCAT.Dataset)), key=str):
+    datasets = sorted(set(src.subjects(RDF.type, DCAT.Dataset)), key=str)
+    view = known_about(store, src, datasets, out.own)
+    seen = _others(store, out.own, inferred=True)
+    for ds in datasets:
         if not isinstance(ds, URIRef):
             report.unmapped.append("a dcat:Dataset without an IRI (blank node): "
                                    "not made a product")
             continue
-        p = out.iri("product", str(ds))
-        made.append(str(p))
-        g.add((p, RDF.type, DPROD.DataProduct))
-        titles = list(src.objects(ds, DCTERMS.title)) or [Literal(ds.split("/")[-1])]
-        for t in titles:
-            g.add((p, RDFS.label, t))
-        descs = list(src.objects(ds, DCTERMS.description))
-        for d in descs:
-            g.add((p, DCTERMS.description, d))
-        if not descs:
-            g.add((p, DCTERMS.description, Literal(f"Dataset {ds} from an imported catalog.")))
-            out.stubs.append(str(p))
-        g.add((p, DPROD.lifecycleStatus, MESH.Draft))
-        publisher = src.value(ds, DCTERMS.publisher)
-        if isinstance(publisher, URIRef):
-            g.add((p, DPROD.dataProductOwner, publisher))
-            if not has_type(store, src, publisher, PROV.Agent):
-                g.add((publisher, RDF.type, PROV.Agent))
-            name = src.value(publisher, FOAF.name)
-            if name is not None and src.value(publisher, RDFS.label) is None:
-                g.add((publisher, RDFS.label, name))
-        else:
-            g.add((p, DPROD.dataProductOwner, out._placeholder("owner", p)))
-        g.add((p, DPROD.domain, out._placeholder("domain", p)))
-        themes = [t for t in src.objects(ds, DCAT.theme) if has_type(store, src, t, SKOS.Concept)]
-        for t in themes or [out._placeholder("concept", p)]:
-            g.add((p, DCTERMS.subject, t))
-        services = [s for s in src.subjects(DCAT.servesDataset, ds)] if ds in served else []
-        if not services:
-            svc = out.iri("service", str(ds))
-            g.add((svc, RDF.type, DCAT.DataService))
-            g.add((svc, RDFS.label, Literal(f"{titles[0]} – output port")))
-            g.add((svc, DCAT.servesDataset, ds))
-            services = [svc]
-        for s in services:
-            g.add((p, DPROD.outputPort, s))
-        for kw in src.objects(ds, DCAT.keyword):
-            g.add((p, DCAT.keyword, kw))
+        made.append(str(ds))
+        pg = out.graphs.setdefault(product_graph(ds), Graph())
+        pg.add((ds, RDF.type, DPROD.DataProduct))
+        titles = list(view.objects(ds, DCTERMS.title))
+        if view.value(ds, RDFS.label) is None:
+            for t in titles or [Literal(ds.split("/")[-1])]:
+                pg.add((ds, RDFS.label, t))
+        if view.value(ds, DCTERMS.description) is None:
+            pg.add((ds, DCTERMS.description,
+                    Literal(f"Dataset {ds} from an imported catalog.")))
+            out.stubs.append(str(ds))
+        if view.value(ds, DPROD.lifecycleStatus) is None:
+            pg.add((ds, DPROD.lifecycleStatus, MESH.Draft))
+        owners = [o for o in view.objects(ds, DPROD.dataProductOwner) if isinstance(o, URIRef)]
+        publisher = view.value(ds, DCTERMS.publisher)
+        if not owners and isinstance(publisher, URIRef):
+            owners = [publisher]
+            pg.add((ds, DPROD.dataProductOwner, publisher))
+        for o in owners:
+            if not has_type(store, view, o, PROV.Agent, seen):
+                pg.add((o, RDF.type, PROV.Agent))
+            name = view.value(o, FOAF.name)
+            if name is not None and view.value(o, RDFS.label) is None:
+                pg.add((o, RDFS.label, name))
+        if not owners:
+            pg.add((ds, DPROD.dataProductOwner, _placeholder(out, pg, "owner", ds)))
+        if view.value(ds, DPROD.domain) is None:
+            pg.add((ds, DPROD.domain, _placeholder(out, pg, "domain", ds)))
+        subjects = [t for t in set(view.objects(ds, DCAT.theme))
+                    | set(view.objects(ds, DCTERMS.subject))
+                    if has_type(store, view, t, SKOS.Concept, seen)]
+        for t in subjects:
+            pg.add((ds, DCTERMS.subject, t))
+        if not subjects:
+            pg.add((ds, DCTERMS.subject, _placeholder(out, pg, "concept", ds)))
+        ports = set(view.objects(ds, DPROD.outputPort)) | set(
+            view.subjects(DCAT.servesDataset, ds))
+        if not ports:
+            svc = URIRef(f"{out.shared}service/{slug(str(ds))}")
+            pg.add((svc, RDF.type, DCAT.DataService))
+            pg.add((svc, RDFS.label, Literal(f"{(titles or [ds.split('/')[-1]])[0]} – "
+                                             "output port")))
+            pg.add((svc, DCAT.servesDataset, ds))
+            ports = {svc}
+        for s in ports:
+            pg.add((ds, DPROD.outputPort, s))
     return made
 
 
@@ -172,7 +264,9 @@ def import_rdf(store: Store, path: Path, report: SourceReport, kind: str, comple
     name = name or path.name.split(".")[0]
     graph = import_graph(kind, name)
     src = parse_rdf(path, graph, max_bytes)
-    out = Builder(base_for(base_iri, kind, name), domains=known_domains(store))
+    out = Builder(base_for(base_iri, kind, name), domains=known_domains(store),
+                  shared=f"{base_iri.rstrip('/')}/import/{kind}/",
+                  own={graph, completion_graph(graph)})
     report.products = complete(store, src, out, report)
     report.findings += out.findings
     graphs = {graph: src}
@@ -180,8 +274,15 @@ def import_rdf(store: Store, path: Path, report: SourceReport, kind: str, comple
         graphs[completion_graph(graph)] = out.graph
         report.text_only.append(f"{len(out.graph)} triples meshkg added are kept apart in "
                                 f"<{completion_graph(graph)}>")
+    added = {g: pg for g, pg in out.graphs.items() if len(pg)}
+    if added:
+        graphs.update(added)
+        report.text_only.append(
+            f"{sum(len(pg) for pg in added.values())} triples meshkg added to "
+            f"{len(added)} product(s) are kept apart, one graph per product "
+            f"(<{PRODUCT_GRAPH}…>), re-derived whenever a file describing it is imported")
     return write(store, report, graphs, validate=validate)
 
 
-__all__ = ["completion_graph", "complete_products", "import_rdf", "parse_rdf",
-           "products_for_datasets", "slug"]
+__all__ = ["PRODUCT_GRAPH", "completion_graph", "complete_products", "import_rdf",
+           "known_about", "parse_rdf", "product_graph", "products_for_datasets", "slug"]

@@ -31,6 +31,8 @@ class SourceReport:
     profile: list = field(default_factory=list)
     error: str | None = None
     validation: object | None = None
+    #: with --no-validate: how many findings the written resources have, kept as findings
+    stored_findings: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -47,10 +49,22 @@ class SourceReport:
     def to_text(self) -> str:
         """Return a readable summary, one line per item."""
         if self.error:
-            return f"FAILED  {self.source}: {self.error}\n"
+            out = f"FAILED  {self.source}: {self.error}\n"
+            if self.validation is not None and self.validation.results:
+                # what the gate found, finding by finding (severity, focus node, path,
+                # shape, message), not only how many
+                out += "".join(f"  {line}\n" if line else "\n"
+                               for line in self.validation.to_text().splitlines())
+            return out
         lines = [f"imported {self.source} ({self.kind}) -> <{self.graph}>: "
                  f"{len(self.products)} products, {self.triples} triples, "
                  f"{self.suggestions} suggestions"]
+        if self.stored_findings is not None:
+            v = self.validation
+            lines.append(f"  written without validation refusing it (--no-validate): "
+                         f"{self.stored_findings} findings stored ({v.count('Violation')} "
+                         f"violations, {v.count('Warning')} warnings, {v.count('Info')} "
+                         "infos); the governance dashboard and `meshkg validate` show them")
         for title, items in (("mapped", self.mapped), ("kept as text", self.text_only),
                              ("not mapped", self.unmapped), ("to review", self.findings)):
             if items:
@@ -123,6 +137,13 @@ def write(store: Store, report: SourceReport, graphs: dict[str, Graph], *,
     report.graphs = sorted(graphs)
     report.triples = parsed.count
     report.validation = load.validation
+    if not validate:
+        # written as asked, but not silently: what the gate would have said is kept as
+        # findings (the dashboard's), and counted in the report
+        from kg.validation import validate_store
+        load.validation = validate_store(store, sorted(mine), save=True)
+        report.validation = load.validation
+        report.stored_findings = len(load.validation.results)
     if load.validation is not None:
         report.findings += summarize([f for f in load.validation.results if f.focus in mine])
     return report
