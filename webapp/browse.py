@@ -202,7 +202,8 @@ def lineage_picture(lin: catalog.Lineage, here: str) -> dict:
 
 @bp.get("/")
 def index():
-    """Home: search, domains, top concepts per scheme, recent changes, validation."""
+    """Home: search, domains, every concept scheme of the data (its title, concept count
+    and top concepts), recent changes, validation."""
     store, lang = get_store(), _lang()
     doms = catalog.domains(store, lang)
     schemes = catalog.schemes(store, lang)
@@ -220,7 +221,8 @@ def _page_arg() -> int:
 
 @bp.get("/concept")
 def concept():
-    """A concept page: labels, notes, links, typed relations, products (50 to a page,
+    """A concept page: its schemes, labels, notes, links, typed relations, the products
+    that cover it and those that state they do not, products about it (50 to a page,
     `?page=`), a picture."""
     store, lang = get_store(), _lang()
     c = catalog.concept(store, _iri_arg(), lang, page=_page_arg(), per_page=catalog.PER_PAGE)
@@ -229,7 +231,7 @@ def concept():
 
 def _scheme_tree(store, s: catalog.Scheme, lang: str, open_iri: str | None):
     """Return nested (node, children) lists; small schemes fully, big ones on demand."""
-    size = catalog.scheme_size(store, s.iri)
+    size = s.size
     lazy = size > LAZY_TREE_ABOVE
     expand = set(catalog.ancestors(store, open_iri)) | {open_iri} if open_iri else set()
     budget = [LAZY_TREE_ABOVE * 2]
@@ -250,14 +252,15 @@ def _scheme_tree(store, s: catalog.Scheme, lang: str, open_iri: str | None):
 
 @bp.get("/scheme")
 def scheme():
-    """A collapsible concept tree of one scheme, searchable within."""
+    """A collapsible concept tree of one scheme (loaded, imported or shipped), titled by
+    its dct:title, rdfs:label or skos:prefLabel, searchable within."""
     store, lang = get_store(), _lang()
     s = catalog.scheme(store, _iri_arg(), lang)
     q = request.args.get("q", "").strip()
     matches = catalog.search_in_scheme(store, s.iri, q, lang) if q else None
     tree, lazy, size = _scheme_tree(store, s, lang, request.args.get("open") or None)
     return render_template("scheme.html", s=s, tree=tree, lazy=lazy, size=size, q=q,
-                           matches=matches, lang=lang, query=catalog.schemes(store, lang).query)
+                           matches=matches, lang=lang, query=s.query)
 
 
 @bp.get("/scheme/children")
@@ -293,8 +296,11 @@ def _listing(kind: str):
     store, lang = get_store(), _lang()
     iri = _iri_arg()
     prop, what, heading = _LISTINGS[kind]
-    if kind == "privacy":  # (card, why) pairs: the DPV hierarchy rolled up
-        listing = products_holding(store, iri, lang)
+    page, pages = 1, 1
+    if kind == "privacy":  # (card, why) pairs, the DPV hierarchy rolled up, 50 to a page
+        page = _page_arg()
+        listing = products_holding(store, iri, lang, page=page, per_page=catalog.PER_PAGE)
+        pages = max(1, -(-listing.total // catalog.PER_PAGE))
     else:
         listing = catalog.products_by(store, prop, iri, lang)
     ref = catalog.concept_label(store, iri, lang)
@@ -302,7 +308,7 @@ def _listing(kind: str):
         raise NotFound(f"no {what.lower()} <{iri}> in the store")
     words = catalog.policy(store, iri, lang) if kind == "policy" else None
     return render_template("listing.html", kind=kind, what=what, heading=heading, ref=ref,
-                           listing=listing, lang=lang, words=words)
+                           listing=listing, lang=lang, words=words, page=page, pages=pages)
 
 
 @bp.get("/domain")
@@ -319,7 +325,8 @@ def tag():
 
 @bp.get("/privacy")
 def privacy():
-    """The data products holding one personal-data category or a narrower one (DPV)."""
+    """The data products holding one personal-data category or a narrower one (DPV), 50 to
+    a page (`?page=`)."""
     return _listing("privacy")
 
 

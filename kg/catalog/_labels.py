@@ -39,6 +39,20 @@ def pick(labels: Iterable[Node], lang: str = "en") -> Literal | None:
     return min(lits, key=lambda lit: _lang_rank(lit, lang))
 
 
+def pick_ranked(labels: Iterable[tuple[int, Node]], lang: str = "en") -> Literal | None:
+    """Choose among labels given by several properties, each with its rank (0 first):
+    the reader's language first, as `pick` orders them, then the property's rank."""
+    lits = [(rank, x) for rank, x in labels if isinstance(x, Literal)]
+    if not lits:
+        return None
+
+    def key(item: tuple[int, Literal]) -> tuple:
+        order = _lang_rank(item[1], lang)
+        return (order[0], item[0], *order[1:])
+
+    return min(lits, key=key)[1]
+
+
 def local_name(iri: str) -> str:
     """Return the last path or fragment segment of an IRI, as a label of last resort."""
     for sep in ("#", "/", ":"):

@@ -7,16 +7,27 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import DC, DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from kg import searchindex
 from kg.catalog._cache import _kept
-from kg.catalog._labels import _Labels, _name, _unique, local_name, pick
+from kg.catalog._labels import _Labels, _name, _unique, local_name, pick, pick_ranked
 from kg.catalog._query import _iri, _norm_query, _run, _run_for
-from kg.catalog.model import AboutProduct, Concept, Listing, Ran, Ref, Relation, Scheme, TreeNode
+from kg.catalog.model import (
+    AboutProduct,
+    Concept,
+    Coverage,
+    Listing,
+    Ran,
+    Ref,
+    Relation,
+    Scheme,
+    TreeNode,
+)
 from kg.catalog.products import product_cards
 from kg.errors import NotFound
+from kg.namespaces import MESH, is_managed_graph
 from kg.store.base import Store
 
 PER_PAGE = 50  # products per page of a concept
@@ -25,47 +36,101 @@ MATCH_PROPS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMat
 
 
 def schemes(store: Store, lang: str = "en") -> Listing:
-    """List concept schemes, each with its top concepts (kept: `_kept`)."""
+    """List the concept schemes of the data (loaded, imported or curated), each with its
+    title, concept count and top concepts (kept: `_kept`)."""
     return _kept(store, ("schemes", lang), lambda: _schemes(store, lang))
 
 
 def _schemes(store: Store, lang: str) -> Listing:
     res, ran = _run(store, "catalog_schemes")
-    scheme_labels, top_labels = _Labels(lang), _Labels(lang)
-    tops: dict[str, dict[str, bool]] = defaultdict(dict)
-    for row in res.rows:
-        s = _name(row["scheme"])
-        scheme_labels.add(row["scheme"], row.get("schemeLabel"))
-        tops.setdefault(s, {})
-        if "top" in row:
-            top_labels.add(row["top"], row.get("label"))
-            tops[s][_name(row["top"])] = bool(row.get("children"))
-    items = []
-    for s, children in tops.items():
-        ref = scheme_labels.ref(s)
-        nodes = [_tree_node(top_labels.ref(t), has) for t, has in children.items()]
-        nodes.sort(key=lambda n: n.label.lower())
-        items.append(Scheme(s, ref.label, nodes))
-    items.sort(key=lambda s: s.label.lower())
+    # a scheme only the shipped vocabularies or meshkg's own graphs declare is not listed
+    iris = {str(r["scheme"]) for r in res.rows
+            if isinstance(r["scheme"], URIRef) and not is_managed_graph(str(r["g"]))}
+    items = list(_read_schemes(store, sorted(iris), lang).values())
+    items.sort(key=lambda s: (s.label.lower(), s.iri))
     return Listing(items, ran)
+
+
+def _read_schemes(store: Store, iris: list[str], lang: str) -> dict[str, Scheme]:
+    """Read some schemes whole: title, size and where their trees start (their top
+    concepts, else their concepts without a broader one); IRIs that are no scheme are
+    left out."""
+    titles = scheme_titles(store, iris, lang)
+    found = sorted(titles)
+    if not found:
+        return {}
+    sizes, _ = _run_for(store, "catalog_scheme_size", "scheme", found)
+    size = {str(r["scheme"]): int(r["concepts"]) for r in sizes.rows}
+    tops, ran = _run_for(store, "catalog_scheme_tops", "scheme", found)
+    nodes = _tree_nodes(tops.rows, lang)
+    rootless = [s for s in found if not nodes.get(s)]
+    ran_roots = None
+    if rootless:  # a scheme naming no top concept: its tree starts where nothing is above
+        rows, ran_roots = _run_for(store, "catalog_scheme_roots", "scheme", rootless)
+        nodes.update(_tree_nodes(rows.rows, lang))
+    out = {}
+    for s in found:
+        title, roots = titles[s], s in rootless
+        out[s] = Scheme(s, title.label, nodes.get(s, []), size=size.get(s, 0),
+                        lang=title.lang, roots=roots, query=ran_roots if roots else ran)
+    return out
+
+
+def _tree_nodes(rows: Iterable[Mapping[str, Node]], lang: str) -> dict[str, list[TreeNode]]:
+    """Group rows of (scheme, top, label, children) into sorted tree nodes per scheme."""
+    labels, has = _Labels(lang), defaultdict(dict)
+    for row in rows:
+        labels.add(row["top"], row.get("label"))
+        has[str(row["scheme"])][_name(row["top"])] = bool(row.get("children"))
+    out = {}
+    for s, children in has.items():
+        found = [_tree_node(labels.ref(t), h) for t, h in children.items()]
+        out[s] = sorted(found, key=lambda n: (n.label.lower(), n.iri))
+    return out
 
 
 def _tree_node(ref: Ref, has_children: bool) -> TreeNode:
     return TreeNode(ref.iri, ref.label, has_children, ref.lang)
 
 
+#: the properties a scheme's title is read from, the first preferred (in one language)
+TITLE_PROPS = (DCTERMS.title, DC.title, RDFS.label, SKOS.prefLabel)
+
+
+def scheme_titles(store: Store, iris: Iterable[str], lang: str = "en") -> dict[str, Ref]:
+    """Return the concept schemes among some IRIs, each with its title: dct:title, else
+    dc:title, rdfs:label or skos:prefLabel, in the reader's language where one is."""
+    iris = sorted({str(_iri(i)) for i in iris})
+    if not iris:
+        return {}
+    res, _ = _run_for(store, "catalog_scheme_titles", "scheme", iris)
+    rank = {str(p): i for i, p in enumerate(TITLE_PROPS)}
+    found: dict[str, list[tuple[int, Literal]]] = {}
+    for row in res.rows:
+        titles = found.setdefault(str(row["scheme"]), [])
+        if isinstance(row.get("title"), Literal):
+            titles.append((rank[str(row["prop"])], row["title"]))
+    out = {}
+    for s, titles in found.items():
+        best = pick_ranked(titles, lang)
+        out[s] = Ref(s, str(best) if best else local_name(s), best.language if best else None)
+    return out
+
+
 def scheme(store: Store, iri: str, lang: str = "en") -> Scheme:
-    """Return one concept scheme with its top concepts, or raise NotFound."""
-    listing = schemes(store, lang)
-    for s in listing.items:
-        if s.iri == str(iri):
-            return s
-    raise NotFound(f"no concept scheme <{iri}> in the store")
+    """Return one concept scheme with its title, size and top concepts (else its concepts
+    without a broader one), loaded, imported or shipped, or raise NotFound (kept)."""
+    node = str(_iri(iri))
+    found = _kept(store, ("scheme", node, lang),
+                  lambda: _read_schemes(store, [node], lang).get(node))
+    if found is None:
+        raise NotFound(f"no concept scheme <{iri}> in the store")
+    return found
 
 
 def scheme_size(store: Store, iri: str) -> int:
-    """Count the concepts of one scheme."""
-    res, _ = _run(store, "catalog_scheme_size", {"scheme": _iri(iri)})
+    """Count the concepts of one scheme: in it, its top concepts and all below them."""
+    res, _ = _run_for(store, "catalog_scheme_size", "scheme", [str(_iri(iri))])
     return sum(int(r["concepts"]) for r in res.rows)
 
 
@@ -139,16 +204,18 @@ def concept(store: Store, iri: str, lang: str = "en", page: int = 1,
     about = products_about(store, str(node), lang, page=page, per_page=per_page)
     pages = max(1, -(-(about.total or 0) // per_page))
     typed = {r.object.iri for r in relations} | {r.subject.iri for r in relations}
+    label = str(best) if best else local_name(str(node))
+    covered = coverage(store, str(node), lang, label)
     return Concept(
         iri=str(node),
-        label=str(best) if best else local_name(str(node)),
+        label=label,
         lang=best.language if best else None,
         labels=own,
         alt_labels=sorted(out.get(SKOS.altLabel, []), key=lambda x: (x.language or "", x)),
         hidden_labels=sorted(out.get(SKOS.hiddenLabel, []), key=lambda x: (x.language or "", x)),
         definition=str(note) if note else None,
         scope_note=str(scope) if scope else None,
-        schemes=refs(out.get(SKOS.inScheme, []) + out.get(SKOS.topConceptOf, [])),
+        schemes=_schemes_of(store, out, inc, lang),
         broader=refs(out.get(SKOS.broader, []) + inc.get(SKOS.narrower, [])),
         narrower=refs(out.get(SKOS.narrower, []) + inc.get(SKOS.broader, [])),
         related=[r for r in refs(out.get(SKOS.related, []) + inc.get(SKOS.related, []))
@@ -160,7 +227,69 @@ def concept(store: Store, iri: str, lang: str = "en", page: int = 1,
         product_count=about.total or 0,
         page=min(max(1, page), pages),
         pages=pages,
+        covered_by=covered.get(MESH.covers, []),
+        not_covered_by=covered.get(MESH.doesNotCover, []),
     )
+
+
+def _schemes_of(store: Store, out: Mapping[URIRef, list[Node]],
+                inc: Mapping[URIRef, list[Node]], lang: str) -> list[Ref]:
+    """Return the schemes a concept is in (skos:inScheme, skos:topConceptOf, a scheme's
+    skos:hasTopConcept) with their titles, as their scheme pages show them."""
+    named = {str(s) for s in out.get(SKOS.inScheme, []) + out.get(SKOS.topConceptOf, [])
+             + inc.get(SKOS.hasTopConcept, []) if isinstance(s, URIRef)}
+    titles = scheme_titles(store, named, lang)
+    return sorted(titles.values(), key=lambda r: (r.label.lower(), r.iri))
+
+
+_COVER_WORDS = {MESH.covers: "covers", MESH.doesNotCover: "does not cover"}
+_HOW = {"self": 0, "broader": 1, "narrower": 2}
+
+
+def coverage(store: Store, iri: str, lang: str = "en",
+             label: str | None = None) -> dict[URIRef, list[Coverage]]:
+    """List the data products that state they cover a concept (mesh:covers) and those that
+    state they do not (mesh:doesNotCover), by property: stated of the concept itself
+    first, then of a broader concept (which includes it), then of a narrower one (a part
+    of it), each with the reasons in words naming the concept by `label` (else its own
+    label); kept: `_kept`."""
+    node = _iri(iri)
+    return _kept(store, ("coverage", str(node), lang, label),
+                 lambda: _coverage(store, node, lang, label))
+
+
+def _coverage(store: Store, node: URIRef, lang: str,
+              label: str | None) -> dict[URIRef, list[Coverage]]:
+    res, _ = _run(store, "catalog_concept_coverage", {"concept": node})
+    if not res.rows:
+        return {}
+    here = label or concept_label(store, str(node), lang).label
+    labels = _Labels(lang)
+    stated: dict[tuple[URIRef, str], dict[str, int]] = defaultdict(dict)  # via: how
+    for row in res.rows:
+        labels.add(row["via"], row.get("label"))
+        vias = stated[(row["prop"], str(row["product"]))]
+        vias[str(row["via"])] = _HOW[str(row["how"])]
+    cards = product_cards(store, lang, sorted({p for _, p in stated})).items
+    out: dict[URIRef, list[Coverage]] = defaultdict(list)
+    for (prop, product), vias in stated.items():
+        if product not in cards:
+            continue
+        reasons = [_coverage_reason(_COVER_WORDS[prop], labels.ref(via), how, here)
+                   for via, how in sorted(vias.items(), key=lambda v: (v[1],
+                                                                        labels.ref(v[0]).label))]
+        out[prop].append(Coverage(cards[product], reasons, min(vias.values()) == 0))
+    for found in out.values():
+        found.sort(key=lambda c: (not c.direct, c.product.label.lower(), c.product.iri))
+    return dict(out)
+
+
+def _coverage_reason(verb: str, via: Ref, how: int, here: str) -> str:
+    if how == 0:
+        return f"states it {verb} {via.label}"
+    if how == 1:
+        return f"{verb} {via.label}, which includes {here}"
+    return f"{verb} {via.label}, a narrower concept of {here}"
 
 
 def products_about(store: Store, iri: str, lang: str = "en", *, page: int = 1,

@@ -51,11 +51,15 @@ class TreeNode:
 
 @dataclass
 class Scheme:
-    """A concept scheme with its top concepts."""
+    """A concept scheme: its title, how many concepts it holds and where its tree starts."""
 
     iri: str
     label: str
-    top: list[TreeNode] = field(default_factory=list)
+    top: list[TreeNode] = field(default_factory=list)  # its top concepts, else `roots`
+    size: int = 0  # its concepts: in it, its top concepts and every concept below them
+    lang: str | None = None  # the language of the title
+    roots: bool = False  # it names no top concept: `top` holds those without a broader
+    query: Ran | None = None  # the query that read `top`
 
 
 @dataclass
@@ -90,6 +94,17 @@ class AboutProduct:
 
 
 @dataclass
+class Coverage:
+    """A data product that states it covers a concept (mesh:covers), or that it does not
+    (mesh:doesNotCover), with why in words: stated of the concept, of a broader concept
+    (which includes it) or of a narrower one (a part of it)."""
+
+    product: ProductCard
+    reasons: list[str]
+    direct: bool  # stated of the concept itself
+
+
+@dataclass
 class Concept:
     """What a concept page shows."""
 
@@ -112,6 +127,8 @@ class Concept:
     product_count: int = 0  # products about it or a narrower concept, on every page
     page: int = 1
     pages: int = 1
+    covered_by: list[Coverage] = field(default_factory=list)  # mesh:covers
+    not_covered_by: list[Coverage] = field(default_factory=list)  # mesh:doesNotCover
 
     @property
     def languages(self) -> list[str]:
