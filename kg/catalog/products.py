@@ -81,20 +81,31 @@ def products_by(store: Store, prop: URIRef, value: str, lang: str = "en") -> Lis
     return Listing(items, ran)
 
 
-def products_holding(store: Store, category: str, lang: str = "en") -> Listing:
+def products_holding(store: Store, category: str, lang: str = "en", page: int = 1,
+                     per_page: int | None = None) -> Listing:
     """List the data products holding personal data of a DPV category or of any narrower
-    one, each as (card, why): the categories it holds that roll up to the one asked for,
-    with the path up (kept until the store is written to: `_kept`)."""
+    one, by name, each as (card, why): the categories it holds that roll up to the one
+    asked for, with the path up. `total` counts them all; with `per_page`, `items` is one
+    page (cards are read for that page only). Kept until the store is written to."""
     node = _iri(category)
-    return _kept(store, ("privacy", str(node), lang),
-                 lambda: _products_holding(store, node, lang))
+    found = _kept(store, ("privacy", str(node), lang),
+                  lambda: _products_holding(store, node, lang))
+    order, ran = found["order"], found["ran"]
+    shown = order if per_page is None else order[(page - 1) * per_page:page * per_page]
+    cards = product_cards(store, lang, shown).items
+    items = [(cards[i], found["why"][i]) for i in shown if i in cards]
+    return Listing(items, ran, total=len(order))
 
 
-def _products_holding(store: Store, node: URIRef, lang: str) -> Listing:
+def _products_holding(store: Store, node: URIRef, lang: str) -> dict:
+    """Return the products holding the category or a narrower one, by name, and why."""
     res, ran = _run(store, "catalog_privacy", {"category": node})
     held: dict[str, set[str]] = defaultdict(set)
+    names_of: dict[str, set[Node]] = defaultdict(set)
     for row in res.rows:
         held[str(row["product"])].add(str(row["held"]))
+        if "label" in row:
+            names_of[str(row["product"])].add(row["label"])
     categories = sorted({c for cs in held.values() for c in cs} - {str(node)})
     up: dict[str, dict[str, set[str]]] = {"broader": defaultdict(set), "any": defaultdict(set)}
     if categories:
@@ -107,20 +118,24 @@ def _products_holding(store: Store, node: URIRef, lang: str) -> Listing:
     names, _ = _names(store, {str(node), *categories, *(x for p in paths.values() for x in p)},
                       lang)
     asked = names.ref(str(node)).label
-    cards = product_cards(store, lang, held).items
-    items = []
-    for iri in sorted(cards, key=lambda i: (cards[i].label.lower(), i)):
-        why = []
-        for c in sorted(held[iri], key=lambda c: names.ref(c).label.lower()):
+    why = {}
+    for iri, cs in held.items():
+        why[iri] = []
+        for c in sorted(cs, key=lambda c: names.ref(c).label.lower()):
             label = names.ref(c).label
             if c == str(node):
-                why.append(f"holds {label}")
+                why[iri].append(f"holds {label}")
                 continue
             via = [names.ref(x).label for x in paths[c][1:-1]]
-            why.append(f"holds {label}, a narrower category of {asked}"
-                       + (f" (through {', '.join(via)})" if via else ""))
-        items.append((cards[iri], why))
-    return Listing(items, ran)
+            why[iri].append(f"holds {label}, a narrower category of {asked}"
+                            + (f" (through {', '.join(via)})" if via else ""))
+
+    def name(iri: str) -> str:
+        best = pick(names_of.get(iri, ()), lang)
+        return str(best) if best is not None else local_name(iri)
+
+    order = sorted(held, key=lambda i: (name(i).lower(), i))
+    return {"order": order, "why": why, "ran": ran}
 
 
 def _path_up(start: str, goal: str, up: dict[str, dict[str, set[str]]]) -> list[str]:
