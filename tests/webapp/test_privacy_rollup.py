@@ -110,3 +110,30 @@ def test_an_unknown_category_is_404(demo):
     client, _ = demo
     resp = client.get("/privacy", query_string={"iri": "https://example.org/no-such-category"})
     assert resp.status_code == 404
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory, _demo_template):
+    """The demo and 60 more products holding e-mail addresses."""
+    app, store = app_over(demo_copy(_demo_template[0], tmp_path_factory.mktemp("crowded")))
+    extra = " ".join(
+        f"<{PRODUCT}mail-{i:02d}> a <https://www.omg.org/spec/DPROD/DataProduct> ; "
+        f"<http://www.w3.org/2000/01/rdf-schema#label> \"Mailing list {i:02d}\" ; "
+        f"<{DPV}hasPersonalData> <{PD}EmailAddress> ." for i in range(60))
+    store.update(f"INSERT DATA {{ GRAPH <urn:test:mailing-lists> {{ {extra} }} }}")
+    yield app.test_client(), store
+    store.close()
+
+
+def test_a_long_listing_shows_50_to_a_page(crowded):
+    client, store = crowded
+    expected = holders(store, DPV + "PersonalData")
+    assert len(expected) == 69
+    first, page = listed(client, DPV + "PersonalData")
+    assert len(first) == 50 and "(69)" in page and "Page 1 of 2" in page
+    assert 'rel="next"' in page
+    resp = client.get("/privacy", query_string={"iri": DPV + "PersonalData", "page": "2"})
+    second = [unquote(i) for i in re.findall(r'<h3><a href="/product\?iri=([^"]+)"',
+                                             resp.get_data(as_text=True))]
+    assert len(second) == 19 and set(first) | set(second) == expected
+    assert not set(first) & set(second)
