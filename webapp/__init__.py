@@ -21,12 +21,13 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.config["SECRET_KEY"] = settings.secret_key or _ephemeral_secret()
     app.jinja_env.autoescape = True
+    from webapp.fairness import ClientLimiter  # before the store: a bad setting opens nothing
+    app.extensions["meshkg.limiter"] = ClientLimiter(
+        settings.client_queries, settings.queue_wait, retry_after=settings.query_timeout,
+        trusted_proxies=settings.trusted_proxies)
     app.extensions["meshkg.store"] = store if store is not None else open_store(settings)
     from kg.inference import recover
     recover(app.extensions["meshkg.store"])  # what a stopped write left underived, first
-    from webapp.fairness import ClientLimiter
-    app.extensions["meshkg.limiter"] = ClientLimiter(
-        settings.client_queries, settings.queue_wait, retry_after=settings.query_timeout)
 
     from webapp import errors
     errors.init_app(app)
