@@ -60,7 +60,8 @@ def test_the_shipped_sparql_constraints_are_all_run_by_the_store(shapes):
     rest, compiled = shaclsparql.split(shapes)
     assert {c.shape.rsplit("#", 1)[-1] for c in compiled} == {
         "PersonalDataPolicyShape", "SpecialCategoryLegalBasisShape", "ConceptRelationShape",
-        "ConsumedProductShape", "DeprecatedConceptUseShape"}
+        "ConsumedProductShape", "DeprecatedConceptUseShape", "ConceptHierarchyShape",
+        "ConceptLabelsShape"}
     assert not list(rest.objects(None, SH.sparql))
 
 
