@@ -93,12 +93,12 @@ def _spec(uid: str, node: dict, tests, root: Path | None, report: SourceReport,
                       description=_text(col.get("description")))
         f.notes += [f"dbt test: {t}" for t in by_col.pop(col.get("name"), [])]
         f.suggestions = suggest_field(index, f.name, description=f.description,
-                                      tags=_declared(col))
+                                      tags=_declared(col), table=name)
         ds.fields.append(f)
     for col, names in by_col.items():
         if col and col not in {f.name for f in ds.fields}:
             ds.fields.append(FieldSpec(col, notes=[f"dbt test: {t}" for t in names],
-                                       suggestions=suggest_field(index, col)))
+                                       suggestions=suggest_field(index, col, table=name)))
         elif not col:
             ds.notes += [f"dbt test: {t}" for t in names]
     if kind == "seed" and not ds.fields and root is not None:
@@ -137,7 +137,7 @@ def _seed_fields(root: Path, node: dict, report: SourceReport,
     except MeshError as exc:
         report.findings.append(f"seed {rel}: {exc.message}")
         return []
-    return [field_from(c, index) for c in profiles[0].columns]
+    return [field_from(c, index, profiles[0].name) for c in profiles[0].columns]
 
 
 def _text(v) -> str | None:

@@ -20,10 +20,11 @@ from kg.exchange.suggest import ConceptIndex, suggest_field
 from kg.store.base import Store
 
 
-def field_from(col, index: ConceptIndex) -> FieldSpec:
-    """Describe a profiled column as a field with concept and personal-data suggestions."""
+def field_from(col, index: ConceptIndex, table: str | None = None) -> FieldSpec:
+    """Describe a profiled column (of the table or file `table`) as a field with concept
+    and personal-data suggestions."""
     f = FieldSpec(col.name, datatype=col.datatype, examples=list(col.examples))
-    f.suggestions = suggest_field(index, col.name, values=col.sample)
+    f.suggestions = suggest_field(index, col.name, values=col.sample, table=table)
     stats = [f"profiled: {col.values} values, null rate {col.null_rate:.1%}, "
              f"{col.distinct} distinct"]
     if any(s.kind == "personal-data" for s in f.suggestions):
@@ -50,7 +51,7 @@ def spec_from(profiles: list[FileProfile], index: ConceptIndex) -> ProductSpec:
                         f"{total:,} rows); describe what the data holds.")
     for p in profiles:
         ds = DatasetSpec(key=p.name, label=p.name, rows=p.rows, fmt=p.format,
-                         fields=[field_from(c, index) for c in p.columns])
+                         fields=[field_from(c, index, p.name) for c in p.columns])
         ds.notes += p.findings
         if p.sampled:
             ds.notes.append("profiled from a sample" + (" (row count estimated)"

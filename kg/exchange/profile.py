@@ -136,12 +136,25 @@ def profile_file(path: Path, *, head: int = HEAD_ROWS, sample: int = SAMPLE_ROWS
         raise FormatMismatch("format mismatch: the file is empty", source=str(path))
     rng = random.Random(seed)
     if fmt in ("csv", "tsv"):
-        return [_profile_delimited(path, fmt, head, sample, rng)]
-    if fmt == "jsonl":
-        return [_profile_jsonl(path, head, sample, rng)]
-    if fmt == "xlsx":
-        return _profile_xlsx(path, head, sample, rng)
-    return [_profile_parquet(path, head, sample, rng)]
+        out = [_profile_delimited(path, fmt, head, sample, rng)]
+    elif fmt == "jsonl":
+        out = [_profile_jsonl(path, head, sample, rng)]
+    elif fmt == "xlsx":
+        out = _profile_xlsx(path, head, sample, rng)
+    else:
+        out = [_profile_parquet(path, head, sample, rng)]
+    for profile in out:
+        _withhold_personal(profile)
+    return out
+
+
+def _withhold_personal(profile: FileProfile) -> None:
+    """Keep no example or range of a column that looks like personal data."""
+    for c in profile.columns:
+        personal = personal_data(c.name, c.sample, table=profile.name)
+        if personal:
+            c.withhold("the column looks like personal data ("
+                       + ", ".join(dict.fromkeys(s.label for s in personal)) + ")")
 
 
 # -- reading lines: the head, then a seek-based sample of the rest ---------------------
@@ -495,10 +508,6 @@ def _columns(names: list[str], rows: Iterator[list], native=None) -> list[Column
         c.sample = distinct[:500]
         c.datatype = _infer(vals)
         c.minimum, c.maximum = _range(c.datatype, vals)
-        personal = personal_data(c.name, c.sample)
-        if personal:
-            c.withhold("the column looks like personal data ("
-                       + ", ".join(dict.fromkeys(s.label for s in personal)) + ")")
     return cols
 
 

@@ -160,10 +160,13 @@ _NAME_RULES: list[tuple[str, URIRef, str, float]] = [
      r"(^|_)fax(_|$)", PD.TelephoneNumber, "telephone number", 0.85),
     (r"(first|last|given|family|middle|full|sur|maiden|nick)_?name|^name$|surname",
      PD.Name, "name", 0.85),
-    (r"(^|_)(street|postal|post_?code|zip(_?code)?|(?<!mail_)(?<!ip_)(?<!remote_)"
-     r"(address|addr)|city|house_?n(o|um|umber)?)(_|$)", PD.PhysicalAddress,
-     "postal address", 0.7),
-    (r"(^|_)(ssn|nino|bsn)(_|$)|social_?security|national_?id|passport|tax_?id|"
+    (r"(^|_)(street|(?<!mail_)(?<!ip_)(?<!remote_)(?<!mac_)(address|addr)|"
+     r"house_?n(o|um|umber)?)(_|$)", PD.PhysicalAddress, "postal address", 0.7),
+    (r"(^|_)(zip(_?code)?|post_?code|postal_?code|plz)(_|$)", PD.PostalCode, "postal code",
+     0.7),
+    (r"(^|_)city(_|$)", PD.City, "city", 0.6),
+    (r"(^|_)passport", PD.Passport, "passport number", 0.85),
+    (r"(^|_)(ssn|nino|bsn)(_|$)|social_?security|national_?id|tax_?id|"
      r"steuer_?id|personal_?number|id_?card", PD.OfficialID, "national identifier", 0.85),
     (r"iban|bank_?account|account_?number", PD.BankAccount, "bank account", 0.85),
     (r"(credit|debit)?_?card_?(number|no|num)|(^|_)pan$", PD.PaymentCardNumber,
@@ -173,6 +176,15 @@ _NAME_RULES: list[tuple[str, URIRef, str, float]] = [
     (r"(birth|dob|geburt)", PD.BirthDate, "date of birth", 0.9),
     (r"gender|(^|_)sex$", PD.Gender, "gender", 0.8),
     (r"^age$|_age$", PD.Age, "age", 0.7),
+    (r"ethnic|(^|_)race$", PD.Ethnicity, "ethnicity", 0.85),
+    (r"nationality", PD.Nationality, "nationality", 0.8),
+    (r"citizenship", PD.Citizenship, "citizenship", 0.8),
+    (r"religio", PD.Religion, "religion", 0.85),
+    (r"marital", PD.MaritalStatus, "marital status", 0.85),
+    (r"(^|_)(salary|salaries|wages?)(_|$)", PD.Salary, "salary", 0.75),
+    (r"user_?name|(^|_)login(_?(id|name))?$", PD.Username, "user name", 0.8),
+    (r"password|passwd|(^|_)pwd(_|$)", PD.Password, "password", 0.9),
+    (r"(^|_)mac_?(address|addr)$", PD.MACAddress, "MAC address", 0.85),
 ]
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -225,9 +237,11 @@ _TEXT_RULES: list[tuple[str, URIRef, str]] = [
     (r"\b(first|last|given|family|middle|full|maiden|nick|sur) ?names?\b|"
      r"\b(person|people|customer|user|employee|patient|client|contact|member)s? names?\b",
      PD.Name, "name"),
-    (r"\b(postal|street|home|mailing|billing|shipping|delivery|post) address(es)?\b|"
-     r"\bpost ?codes?\b|\bzip ?codes?\b", PD.PhysicalAddress, "postal address"),
-    (r"\bsocial security\b|\bpassport\b|\bnational (id|identity|insurance)\b|"
+    (r"\b(postal|street|home|mailing|billing|shipping|delivery|post) address(es)?\b",
+     PD.PhysicalAddress, "postal address"),
+    (r"\bpost ?codes?\b|\bzip ?codes?\b|\bpostal codes?\b", PD.PostalCode, "postal code"),
+    (r"\bpassport\b", PD.Passport, "passport number"),
+    (r"\bsocial security\b|\bnational (id|identity|insurance)\b|"
      r"\btax (id|identification)\b|\bdrivers? licen[cs]es?\b", PD.OfficialID,
      "national identifier"),
     (r"\biban\b|\bbank account\b", PD.BankAccount, "bank account"),
@@ -238,11 +252,22 @@ _TEXT_RULES: list[tuple[str, URIRef, str]] = [
     (r"\bgender\b", PD.Gender, "gender"),
     (r"\b(person|customer|user|employee|patient|client|member) age\b|\bage in years\b",
      PD.Age, "age"),
+    (r"\bethnic(ity|ities| origin)?\b|\brace\b", PD.Ethnicity, "ethnicity"),
+    (r"\bnationality\b", PD.Nationality, "nationality"),
+    (r"\breligio(n|us)\b", PD.Religion, "religion"),
+    (r"\bmarital status\b", PD.MaritalStatus, "marital status"),
+    (r"\bsalary\b|\bsalaries\b|\bwages?\b", PD.Salary, "salary"),
+    (r"\bpasswords?\b", PD.Password, "password"),
 ]
 #: words (in a description, dbt tags or meta) that declare personal data without a category
 _GENERIC = re.compile(r"\b(pii|phi|gdpr|personal( data| information)?|personally "
                       r"identifiable|sensitive)\b")
 _TEXT_CONFIDENCE = 0.75
+#: table names whose rows are people (singular words): their bare `name` is a person's
+_PEOPLE = {"customer", "user", "person", "people", "employee", "member", "patient",
+           "client", "contact", "staff", "student", "author", "participant", "subscriber",
+           "passenger", "guest", "applicant", "candidate", "player", "recipient", "sender",
+           "receiver", "buyer", "party", "individual", "worker", "volunteer", "owner"}
 _TAG_CONFIDENCE = 0.8
 
 
@@ -258,14 +283,24 @@ def _combine(out: dict[str, Suggestion], iri: str, what: str, conf: float,
                               prev.evidence + "; " + evidence)
 
 
+def _about_things(table: str | None) -> bool:
+    """Tell whether a table's name says its rows are things, not people."""
+    if not table:
+        return False  # no context: a bare `name` may be a person's
+    return not {_singular((w,))[0] for w in tokens(table)} & _PEOPLE
+
+
 def personal_data(name: str, values: Sequence[str] = (), description: str | None = None,
-                  tags: Sequence[str] = ()) -> list[Suggestion]:
+                  tags: Sequence[str] = (), *, table: str | None = None) -> list[Suggestion]:
     """Suggest DPV personal-data categories for a column by its name, its description,
-    the tags its source gives it (dbt tags and meta) and the pattern of its values."""
+    the tags its source gives it (dbt tags and meta) and the pattern of its values; the
+    name of its table tells whether a bare `name` column names a person."""
     out: dict[str, Suggestion] = {}
     snake = "_".join(tokens(name))
     for pattern, iri, what, conf in _NAME_RULES:
         if re.search(pattern, snake):
+            if snake == "name" and _about_things(table):
+                continue  # the name of a product, a currency, a store
             _combine(out, str(iri), what, conf, f"column name '{name}' reads as: {what}")
     prose = " ".join(tokens(_POSSESSIVE.sub("", description))) if description else ""
     for pattern, iri, what in _TEXT_RULES:
@@ -303,10 +338,12 @@ def personal_data(name: str, values: Sequence[str] = (), description: str | None
 
 
 def suggest_field(index: ConceptIndex, name: str, *, description: str | None = None,
-                  values: Sequence[str] = (), tags: Sequence[str] = ()) -> list[Suggestion]:
+                  values: Sequence[str] = (), tags: Sequence[str] = (),
+                  table: str | None = None) -> list[Suggestion]:
     """Suggest the concepts and personal-data categories of one column, with evidence:
     concepts from its name, its values and its description (at most three, the best
-    first), personal data from its name, description, tags and values."""
+    first), personal data from its name, description, tags and values (`table`: the name
+    of the table or file it is a column of)."""
     concepts: dict[str, Suggestion] = {}
     for found in (index.match_name(name)[:3], index.match_values(name, values)[:2],
                   index.match_text(name, description)[:3]):
@@ -320,4 +357,4 @@ def suggest_field(index: ConceptIndex, name: str, *, description: str | None = N
                     round(min(0.99, max(s.confidence, prev.confidence) + 0.05), 2),
                     prev.evidence + "; " + s.evidence)
     best = sorted(concepts.values(), key=lambda s: -s.confidence)[:3]
-    return best + personal_data(name, values, description, tags)
+    return best + personal_data(name, values, description, tags, table=table)

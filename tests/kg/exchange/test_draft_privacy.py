@@ -147,3 +147,34 @@ def test_values_that_look_personal_are_withheld_whatever_the_column_is_called(
     stored = _graph_text(store_path, import_graph("draft", "people")) + _graph_text(
         store_path, import_graph("draft", "headless"))
     assert _leaked(stored, values) == set()
+
+
+def test_a_bare_name_column_is_personal_in_a_table_of_people_only(store_path, tmp_path):
+    (tmp_path / "products.csv").write_text("sku,name\n1,Garden hose\n2,Rake\n")
+    (tmp_path / "members.csv").write_text("member_no,name\n1,Ilse Varga\n2,Tom Brandt\n")
+    out = _draft(store_path, "--json", tmp_path)
+    sources = {s["source"].rsplit("/", 1)[-1]: s for s in json.loads(out)["sources"]}
+    products = {c["name"]: c for c in sources["products.csv"]["profile"][0]["columns"]}
+    members = {c["name"]: c for c in sources["members.csv"]["profile"][0]["columns"]}
+    assert products["name"]["examples"] == ["Garden hose", "Rake"]
+    assert not any(s["kind"] == "personal-data" for s in products["name"]["suggestions"])
+    assert members["name"]["examples"] == []
+    assert [s["target"] for s in members["name"]["suggestions"]] == [
+        "https://w3id.org/dpv/pd#Name"]
+    assert _leaked(out, {"Ilse Varga", "Tom Brandt"}) == set()
+
+
+def test_name_rules_keep_words_whole(store_path, tmp_path):
+    """`zip` is a postal code, not an IP address; `hotel`, `essex_region`, `japan_sales`
+    and `race_id` hold no telephone number, gender, card number or ethnicity; what DPV
+    names a special category (`ethnicity`) is suggested as such."""
+    (tmp_path / "stays.csv").write_text(
+        "zip,hotel,ethnicity,essex_region,japan_sales,race_id\n10115,Adlon,x,north,12,7\n")
+    out = _draft(store_path, "--json", tmp_path / "stays.csv")
+    cols = {c["name"]: c for c in json.loads(out)["sources"][0]["profile"][0]["columns"]}
+    assert [s["target"] for s in cols["zip"]["suggestions"]] == [
+        "https://w3id.org/dpv/pd#PostalCode"]
+    assert [s["target"] for s in cols["ethnicity"]["suggestions"]] == [
+        "https://w3id.org/dpv/pd#Ethnicity"]
+    for name in ("hotel", "essex_region", "japan_sales", "race_id"):
+        assert cols[name]["suggestions"] == [] and cols[name]["examples"], name
