@@ -227,7 +227,7 @@ def check(store: Store, *, replace: Mapping[str, list], add: list, drop: list,
             scratch.raw.bulk_load(old, format=ox.RdfFormat.N_TRIPLES,
                                     to_graph=ox.NamedNode(rest))
             todo |= affected(scratch, changed, [rest])
-        return _check_whole(old, new_quads, todo, shapes)
+        return _check_whole(old, new_quads, todo, shapes, policy_of(store).engine)
     todo = affected(scratch, changed, [scratch_graph])
     if others:
         todo |= affected(store, changed, others)
@@ -249,7 +249,8 @@ def check(store: Store, *, replace: Mapping[str, list], add: list, drop: list,
         ctx = "urn:meshkg:graph:scratch:context"
         scratch.write_quads({ctx: [ox.Quad(_ox(s), _ox(p), _ox(o), ox.NamedNode(ctx))
                                    for s, p, o in pulled]})
-    return validate_store(scratch, sorted(todo), shapes=shapes, save=False)
+    return validate_store(scratch, sorted(todo), shapes=shapes, save=False,
+                          engine=policy_of(store).engine)
 
 
 #: from this many changed resources, the gate validates the whole would-be data in
@@ -263,14 +264,15 @@ def _fits_whole(store: Store, others: list[str], new: int) -> bool:
     return sum(sizes.get(g, 0) for g in others) + new <= WHOLE_GRAPH_LIMIT
 
 
-def _check_whole(old: bytes, new_quads: list, todo: set[str], shapes) -> Report:
+def _check_whole(old: bytes, new_quads: list, todo: set[str], shapes,
+                 engine: str = GatePolicy.engine) -> Report:
     """Validate the would-be asserted data (the rest of the store as N-Triples, `old`, and
     the new quads) in one pass; keep findings about the resources to re-validate and
     everything the change describes."""
     from kg.validation import keep_findings, run_engine
     new_text = ntdiff.ntriples(new_quads)
     text = new_text + old
-    return keep_findings(run_engine(text, shapes), new_text, sorted(todo))
+    return keep_findings(run_engine(text, shapes, engine=engine), new_text, sorted(todo))
 
 
 def _objects(quads) -> set[str]:

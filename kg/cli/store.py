@@ -76,7 +76,8 @@ def validate(ctx, products, fmt, dprod, rules):
     shapes = load_shapes(_rule_files(rules), dprod=dprod)
     if products:
         _check_known(store, products)
-    report = validate_store(store, list(products) or None, shapes=shapes)
+    report = validate_store(store, list(products) or None, shapes=shapes,
+                            engine=ctx.obj.shacl_engine)
     _print_report(report, fmt)
     ctx.exit(0 if report.conforms else 1)
 

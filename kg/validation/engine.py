@@ -114,9 +114,15 @@ def run_engine(ntriples: bytes, shapes: Graph, *, store: Store | None = None,
         data = Graph()
         data.parse(data=ntriples, format="nt")
     with _ENGINE_LOCK:
-        conforms, report_graph, _ = validate(
-            data, shacl_graph=core, inference="none", advanced=True,
-            allow_warnings=True, allow_infos=True, do_owl_imports=False)
+        try:
+            conforms, report_graph, _ = validate(
+                data, shacl_graph=core, inference="none", advanced=True,
+                allow_warnings=True, allow_infos=True, do_owl_imports=False)
+        except (ValueError, TypeError, KeyError) as exc:
+            # a shapes graph the engine cannot compile (a steward's rule file, a
+            # profile's shapes): say so, instead of a traceback
+            raise UsageError(f"the SHACL engine ({engine}) cannot use these shapes: {exc}; "
+                             "nothing was validated (settings: shacl_engine)") from exc
     found = _findings(report_graph)
     if constraints and evaluator is not None:
         found += [Finding(**r) for r in shaclsparql.run(

@@ -127,11 +127,14 @@ class GatePolicy:
 
     mode: str = "governance"
     refuse: tuple[str, ...] = ()
+    #: the SHACL engine the gate runs (setting `shacl_engine`, kg.config.SHACL_ENGINES)
+    engine: str = "turbo"
 
     @classmethod
     def from_settings(cls, settings) -> GatePolicy:
         """The policy the settings name."""
-        return cls(mode=settings.gate, refuse=tuple(settings.refuse))
+        return cls(mode=settings.gate, refuse=tuple(settings.refuse),
+                   engine=settings.shacl_engine)
 
     def mark(self, report: Report, shapes: Graph) -> list[Finding]:
         """Mark and return the findings of `report` that refuse the write."""
