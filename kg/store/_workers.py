@@ -138,9 +138,15 @@ def _worker_main(read_fd: int, write_fd: int, cap: int = 0) -> None:
 
 def _update_main() -> None:
     """Evaluate one update read from stdin and write the changed graphs to stdout
-    (runs in an update worker; the parent kills it at the time budget)."""
-    import hashlib
-    import io
+    (runs in an update worker; the parent kills it at the time budget).
+
+    Which graphs changed is found without reading every graph twice. A graph the
+    update's text may write (`may_change`; every graph when None) is dumped before and
+    after and compared, so a change that keeps its size is seen; any other graph only
+    has its triples counted before and after: it changes only if that reading of the
+    text was wrong, and is then reported too, and named in `unforeseen`. The update's
+    default graph stands for `default_graph`, which it may also name (_default_after).
+    """
     import pickle
     import signal
 
@@ -148,49 +154,48 @@ def _update_main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     task = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - our parent's request
     _cap_address_space(task["cap"])
-    default = ox.NamedNode(task["default_graph"])
+    named = ox.NamedNode(task["default_graph"])
     skip = tuple(task["skip_prefixes"])
-
-    def dump(store, graph) -> bytes:
-        out = io.BytesIO()
-        store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-        return out.getvalue()
+    may_change = None if task.get("may_change") is None else set(task["may_change"])
 
     def compared(store) -> list:
         return [g for g in store.named_graphs()
-                if isinstance(g, ox.NamedNode) and g != default and not g.value.startswith(skip)]
+                if isinstance(g, ox.NamedNode) and g != named and not g.value.startswith(skip)]
 
     try:
-        if task["checkpoint"] is not None:
-            store = ox.Store(task["checkpoint"])
-            if store.contains_named_graph(default):
-                # the update's default graph is meshkg's, not the engine's (always empty)
-                store.update(f"MOVE SILENT <{default.value}> TO DEFAULT")
-        else:
-            store = ox.Store()
-            for name, text in task["graphs"].items():
-                g = ox.NamedNode(name)
-                # ox.parse keeps blank-node labels (Store.load renames them)
-                store.extend(ox.Quad(t.subject, t.predicate, t.object, g)
-                             for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
-                store.add_graph(g)
-            store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-                         for t in ox.parse(task["default"], format=ox.RdfFormat.N_TRIPLES))
+        store = _update_store(task, named)
+        graphs = compared(store)
         # an unchanged graph dumps to the same bytes (one store, one index order)
-        before = {g.value: hashlib.sha256(dump(store, g)).digest() for g in compared(store)}
-        before_default = hashlib.sha256(dump(store, ox.DefaultGraph())).digest()
+        before = {g.value: _dump(store, g) for g in graphs
+                  if may_change is None or g.value in may_change}
+        sizes = {g.value: _count(store, g) for g in graphs if g.value not in before}
+        original = _dump(store, named)
         store.update(task["sparql"])
-        changed = {}
+        changed: dict[str, bytes] = {}
+        unforeseen: list[str] = []
         for g in compared(store):
-            text = dump(store, g)
-            if before.pop(g.value, None) != hashlib.sha256(text).digest():
-                changed[g.value] = text
+            if g.value in before:
+                text = _dump(store, g)
+                if text != before.pop(g.value):
+                    changed[g.value] = text
+                continue
+            if g.value in sizes and _count(store, g) == sizes.pop(g.value):
+                continue
+            # a new graph, or one the text does not name that changed size
+            changed[g.value] = _dump(store, g)
+            if may_change is not None and g.value not in may_change:
+                unforeseen.append(g.value)
         for name in before:  # dropped by the update
             changed[name] = b""
-        text = dump(store, ox.DefaultGraph())
-        if hashlib.sha256(text).digest() != before_default:
-            changed[default.value] = text
-        answer = ("ok", changed)
+        for name in sizes:
+            changed[name] = b""
+            unforeseen.append(name)
+        default = _default_after(original, _dump(store, ox.DefaultGraph()),
+                                 _dump(store, named) if store.contains_named_graph(named)
+                                 else b"")
+        if default is not None:
+            changed[named.value] = default
+        answer = ("ok", {"changed": changed, "unforeseen": sorted(unforeseen)})
     except SyntaxError as exc:
         answer = ("syntax", str(exc))
     except MemoryError:
@@ -201,3 +206,66 @@ def _update_main() -> None:
         answer = ("refused", str(exc))
     sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
+
+
+def _update_store(task: dict, named):
+    """The store an update runs on: the writable checkpoint, or a store holding a copy
+    of the graphs. The graph `named` (meshkg's home of the update's default graph) is
+    both the engine's default graph and a named graph: the update may write either."""
+    import pyoxigraph as ox
+    if task["checkpoint"] is not None:
+        store = ox.Store(task["checkpoint"])
+        if store.contains_named_graph(named):
+            store.update(f"COPY SILENT <{named.value}> TO DEFAULT")
+        return store
+    store = ox.Store()
+    for name, text in (*task["graphs"].items(), (named.value, task["default"])):
+        g = ox.NamedNode(name)
+        # ox.parse keeps blank-node labels (Store.load renames them)
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, g)
+                     for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+        if name != named.value or text:
+            store.add_graph(g)
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                 for t in ox.parse(task["default"], format=ox.RdfFormat.N_TRIPLES))
+    return store
+
+
+def _default_after(original: bytes, default: bytes, named: bytes) -> bytes | None:
+    """The N-Triples of the update's default graph after it, or None if unchanged.
+
+    The update saw that graph twice, as its default graph and by its name, both
+    holding `original`; what it changed through either is kept: a line is in the
+    result if it was in both copies, or if it is new in one of them."""
+    if _same(default, original):
+        return None if _same(named, original) else named
+    if _same(named, original):
+        return default
+    old, by_name = set(original.splitlines()), set(named.splitlines())
+    as_default = set(default.splitlines())
+    kept = [line for line in default.splitlines() if line not in old or line in by_name]
+    kept += [line for line in named.splitlines() if line not in old and line not in as_default]
+    return b"".join(line + b"\n" for line in kept)
+
+
+def _same(a: bytes, b: bytes) -> bool:
+    """Tell whether two N-Triples dumps hold the same lines (the default graph and a
+    named graph are read from different indexes)."""
+    return a == b or (len(a) == len(b) and sorted(a.splitlines()) == sorted(b.splitlines()))
+
+
+def _dump(store, graph) -> bytes:
+    import io
+
+    import pyoxigraph as ox
+    out = io.BytesIO()
+    store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    return out.getvalue()
+
+
+def _count(store, graph) -> int:
+    """The number of triples in a named graph (one range of the store's graph index)."""
+    import pyoxigraph as ox
+    rows = list(store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                            "GROUP BY ?g", substitutions={ox.Variable("g"): graph}))
+    return int(rows[0]["n"].value) if rows else 0

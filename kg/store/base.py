@@ -149,7 +149,13 @@ class Store(abc.ABC):
         default = self.dump(default_graph, "ntriples") if self.has_graph(default_graph) else b""
         return evaluate_update(sparql, default_graph=default_graph, graphs=graphs,
                                default=default, skip_prefixes=skip_prefixes,
-                               timeout=timeout, memory_mb=memory_mb)
+                               timeout=timeout, memory_mb=memory_mb,
+                               may_change=self.may_write(sparql))
+
+    def may_write(self, sparql: str) -> set[str] | None:
+        """The named graphs an update may change, as far as its text tells (None: any
+        graph); `evaluate_update` compares only those line by line. Nothing here."""
+        return None
 
     @abc.abstractmethod
     def write_quads(self, replace: Mapping[str, list], add: list | None = None,

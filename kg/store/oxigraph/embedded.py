@@ -228,9 +228,13 @@ class OxigraphStore(Store):
         try:
             return evaluate_update(sparql, default_graph=default_graph, checkpoint=str(path),
                                    skip_prefixes=(*skip_prefixes, STAGING_PREFIX),
-                                   timeout=timeout, memory_mb=memory_mb)
+                                   timeout=timeout, memory_mb=memory_mb,
+                                   may_change=self.may_write(sparql))
         finally:
             shutil.rmtree(path, ignore_errors=True)
+
+    def may_write(self, sparql: str) -> set[str] | None:
+        return may_write(sparql)
 
     #: a write of at least this many quads into graphs that do not exist yet goes through
     #: pyoxigraph's bulk loader (≈ 4× faster than one transaction) behind a pending marker

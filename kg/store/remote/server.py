@@ -12,6 +12,7 @@ from kg.errors import UsageError
 from kg.namespaces import STAGING_PREFIX
 from kg.sparqlsafety import check_query, check_update, tokens
 from kg.store.base import Result, Store, Term
+from kg.store.oxigraph.updates import may_write
 from kg.store.remote.answers import cap_rows, parse_ntriples, parse_results
 from kg.store.remote.client import DIALECTS, BearerAuth, HttpClient, ServerSession
 from kg.store.remote.dataset import GRAPHS, UnionDataset
@@ -140,6 +141,9 @@ class RemoteStore(StagedWrites, PagedDumps, UnionDataset, HttpClient, Store):
             return sparql
         # dropping every graph transactionally is slow on Virtuoso (see _row_autocommit)
         return self._row_autocommit() + "".join(out) + sparql[last:]
+
+    def may_write(self, sparql: str) -> set[str] | None:
+        return may_write(sparql)
 
     def close(self) -> None:
         self._session.close()
