@@ -33,6 +33,9 @@ def make_server(settings: Settings, store=None, *, host: str | None = None,
                          port=settings.port if port is None else port,
                          threads=threads or settings.threads,
                          max_request_body_size=settings.max_body + 65536,
+                         # with trusted proxies, their forwarding headers must reach the
+                         # app: webapp.fairness believes them from those peers only
+                         clear_untrusted_proxy_headers=not settings.trusted_proxies,
                          ident="meshkg")
 
 
