@@ -178,3 +178,37 @@ def test_name_rules_keep_words_whole(store_path, tmp_path):
         "https://w3id.org/dpv/pd#Ethnicity"]
     for name in ("hotel", "essex_region", "japan_sales", "race_id"):
         assert cols[name]["suggestions"] == [] and cols[name]["examples"], name
+
+
+def _write(rows: list[dict], path) -> None:
+    """Write rows as the file format the path's extension names."""
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                        encoding="utf-8")
+    elif path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    else:
+        import openpyxl
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(list(rows[0]))
+        for r in rows:
+            ws.append(list(r.values()))
+        wb.save(path)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet", ".xlsx"])
+def test_every_tabular_format_withholds_personal_values(vocab_store, tmp_path, suffix):
+    with CUSTOMERS.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    path = tmp_path / f"clients{suffix}"
+    _write(rows, path)
+    store = vocab_store.path
+    vocab_store.close()
+    personal = _values(CUSTOMERS, CUSTOMERS_PERSONAL)
+    for args in ([], ["--json"]):
+        assert _leaked(_draft(store, *args, path), personal) == set()
+    assert "VOUCHER" in _draft(store, "--json", path)  # the values were read, and kept
+    assert _leaked(_graph_text(store, import_graph("draft", "clients")), personal) == set()
