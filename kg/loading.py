@@ -380,24 +380,71 @@ def _localize_contexts(data: bytes, source: str,
                 if isinstance(term, dict) and "@context" in term:
                     term["@context"] = fix(term["@context"], chain)
 
-    def walk(node, depth=0):
+    def walk(node, depth=0, active=None):
+        nonlocal changed
         if depth > 200:
             raise HostileInput("JSON-LD nested more than 200 levels deep", source=source)
+        active = {} if active is None else active
         if isinstance(node, dict):
             if "@context" in node:
                 node["@context"] = fix(node["@context"])
+                active = _merge_contexts(active, node["@context"])
+            if _apply_type_scopes(node, active):
+                changed = True
             for k, v in node.items():
                 if k != "@context":
-                    walk(v, depth + 1)
+                    walk(v, depth + 1, active)
         elif isinstance(node, list):
             for v in node:
-                walk(v, depth + 1)
+                walk(v, depth + 1, active)
 
     try:
         walk(doc)
     except RecursionError as exc:
         raise HostileInput("JSON-LD nested too deeply", source=source) from exc
     return json.dumps(doc).encode("utf-8") if changed else data
+
+
+def _merge_contexts(active: dict, ctx) -> dict:
+    """Return the term definitions in force after a (localized) context: enough to find
+    the type-scoped contexts of a node's types (JSON-LD 1.1 §4.1.8); not a full context
+    processor."""
+    out = dict(active)
+    for c in ctx if isinstance(ctx, list) else [ctx]:
+        if c is None:
+            out = {}
+        elif isinstance(c, dict):
+            out.update(c)
+    return out
+
+
+def _apply_type_scopes(node: dict, active: dict) -> bool:
+    """Make a node with several types read every type's scoped context, not only one.
+
+    JSON-LD 1.1 applies the type-scoped contexts of all of a node's types, in the
+    lexicographic order of the types (expansion algorithm, step 11); pyoxigraph 0.5
+    applies only the last, so a DCAT-AP 3 example typed ["Dataset",
+    "DatasetMemberOfADatasetSeries"] lost its title, description and publisher (defined in
+    the Dataset scope). The scopes are merged in that order into the node's own context;
+    pyoxigraph then applies the last scope over it, which changes nothing. (Unlike a
+    type scope, the node's own context also reaches its nested nodes: a key the scopes
+    define is read there too.)
+    """
+    types = node.get("@type")
+    if not isinstance(types, list) or len(types) < 2:
+        return False
+    scopes = [active[t]["@context"] for t in sorted(t for t in types if isinstance(t, str))
+              if isinstance(active.get(t), dict) and "@context" in active[t]]
+    if len(scopes) < 2:
+        return False
+    merged: dict = {}
+    for scope in scopes:
+        merged = _merge_contexts(merged, scope)
+    merged.pop("@propagate", None)
+    own = node.get("@context")
+    node["@context"] = merged if own is None else [
+        *(own if isinstance(own, list) else [own]), merged]
+    return True
 
 
 def _mapped_text(mapped: Mapping[str, Path]) -> str:
