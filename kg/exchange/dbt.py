@@ -23,6 +23,7 @@ from kg.store.base import Store
 
 PRODUCT_TYPES = ("model", "seed", "snapshot")
 MAX_MANIFEST = 200 * 1024 * 1024
+_NO = {"", "false", "no", "n", "0", "none", "null"}
 
 
 def specs_from_manifest(manifest: dict, *, project_root: Path | None = None,
@@ -115,7 +116,8 @@ def _declared(col: dict) -> list[str]:
         for k, v in meta.items():
             if v is True:
                 out.append(str(k))
-            elif isinstance(v, str | int | float) and not isinstance(v, bool):
+            elif isinstance(v, str | int | float) and not isinstance(v, bool) \
+                    and str(v).strip().lower() not in _NO:  # `pii: "false"` says no
                 out.append(f"{k}: {v}")
     out += [t for t in col.get("policy_tags") or [] if isinstance(t, str)]
     return out

@@ -259,9 +259,11 @@ _TEXT_RULES: list[tuple[str, URIRef, str]] = [
     (r"\bsalary\b|\bsalaries\b|\bwages?\b", PD.Salary, "salary"),
     (r"\bpasswords?\b", PD.Password, "password"),
 ]
-#: words (in a description, dbt tags or meta) that declare personal data without a category
-_GENERIC = re.compile(r"\b(pii|phi|gdpr|personal( data| information)?|personally "
-                      r"identifiable|sensitive)\b")
+#: what declares personal data without naming a category: in prose, phrases ("case
+#: sensitive" or a "phi angle" declare nothing); in a tag or meta key, single words too
+_GENERIC_TEXT = re.compile(r"\b(pii|gdpr|personal (data|information)|personally "
+                           r"identifiable|sensitive (personal )?data)\b")
+_GENERIC_TAG = re.compile(r"\b(pii|phi|gdpr|personal|personally identifiable|sensitive)\b")
 _TEXT_CONFIDENCE = 0.75
 #: table names whose rows are people (singular words): their bare `name` is a person's
 _PEOPLE = {"customer", "user", "person", "people", "employee", "member", "patient",
@@ -308,12 +310,14 @@ def personal_data(name: str, values: Sequence[str] = (), description: str | None
             _combine(out, str(iri), what, _TEXT_CONFIDENCE,
                      f"the description of '{name}' speaks of: {what}")
     declared = []
-    if prose and _GENERIC.search(prose):
+    said = _GENERIC_TEXT.search(prose) if prose else None
+    if said:
+        what = said.group(0)
         declared.append(f"the description of '{name}' calls it "
-                        f"{_GENERIC.search(prose).group(0).upper()}")
+                        f"{what.upper() if what in ('pii', 'gdpr') else what}")
     for tag in tags:
         words = " ".join(tokens(tag))
-        if _GENERIC.search(words):
+        if _GENERIC_TAG.search(words):
             declared.append(f"the source tags '{name}' as '{tag}'")
     if declared:
         # a declaration says "personal", not which category: strengthen what the name

@@ -128,6 +128,8 @@ def test_dbt_tags_meta_and_descriptions_declare_personal_data(vocab_path, tmp_pa
                        "meta": {}, "tags": []}
     cols["born"] = {"name": "born", "description": "Customer's date of birth", "meta": {},
                     "tags": ["sensitive"]}
+    cols["code"] = {"name": "code", "description": "Case-sensitive voucher code",
+                    "meta": {"pii": "false", "contains_pii": False}, "tags": []}
     (tmp_path / "target").mkdir()
     (tmp_path / "target" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     _import(vocab_path, tmp_path / "target" / "manifest.json")
@@ -136,7 +138,7 @@ def test_dbt_tags_meta_and_descriptions_declare_personal_data(vocab_path, tmp_pa
     assert set(pd["contact"]) == {str(PD.EmailAddress)}
     assert set(pd["born"]) == {str(PD.BirthDate)}
     assert "tags 'born' as 'sensitive'" in pd["born"][str(PD.BirthDate)]
-    assert "first_order" not in pd and "total_order_amount" not in pd
+    assert "first_order" not in pd and "total_order_amount" not in pd and "code" not in pd
 
 
 def test_dbt_report_and_graph_hold_no_seed_value(vocab_path):
