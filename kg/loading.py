@@ -130,6 +130,8 @@ class Parsed:
     quads: list = field(default_factory=list)
     graphs: set[str] = field(default_factory=set)
     rewritten_dprod: bool = False
+    #: JSON-LD keys no context in force defines (dropped on expansion), with their counts
+    undefined_keys: dict[str, int] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -447,6 +449,74 @@ def _apply_type_scopes(node: dict, active: dict) -> bool:
     return True
 
 
+#: containers whose map keys are not terms (languages, indexes, IRIs, types)
+_MAP_CONTAINERS = {"@language", "@index", "@id", "@type"}
+
+
+def undefined_keys(data: bytes) -> dict[str, int]:
+    """Count the keys of a JSON-LD text (contexts inlined) that no context in force
+    defines: a JSON-LD processor drops them, and with them what they said.
+
+    An approximation of context processing (embedded, type- and property-scoped
+    contexts, @vocab), to tell a user which keys were lost; it never changes a parse.
+    """
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        return {}
+    found: dict[str, int] = {}
+
+    def walk(node, active, depth=0):
+        if depth > 200:
+            return
+        if isinstance(node, list):
+            for v in node:
+                walk(v, active, depth + 1)
+            return
+        if not isinstance(node, dict):
+            return
+        if "@context" in node:
+            active = _merge_contexts(active, node["@context"])
+        here = active
+        types = node.get("@type")
+        for t in sorted(t for t in (types if isinstance(types, list) else [types])
+                        if isinstance(t, str)):
+            d = active.get(t)
+            if isinstance(d, dict) and "@context" in d:
+                here = _merge_contexts(here, d["@context"])
+        for k, v in node.items():
+            if k.startswith("@"):
+                if k in ("@graph", "@list", "@set", "@reverse", "@included", "@nest"):
+                    walk(v, active, depth + 1)
+                continue
+            if k not in here:
+                if ":" not in k and "@vocab" not in here:
+                    found[k] = found.get(k, 0) + 1
+                continue
+            d = here[k]
+            if d is None or (isinstance(d, dict) and "@id" in d and d["@id"] is None):
+                found[k] = found.get(k, 0) + 1
+                continue
+            if isinstance(d, str) and d.startswith("@"):
+                continue  # an alias of a keyword (id, type)
+            child = active
+            container = set()
+            if isinstance(d, dict):
+                if isinstance(d.get("@context"), (dict, list)):
+                    child = _merge_contexts(active, d["@context"])
+                c = d.get("@container")
+                container = set(c) if isinstance(c, list) else {c}
+            if "@language" in container:
+                continue
+            if container & _MAP_CONTAINERS and isinstance(v, dict):
+                walk(list(v.values()), child, depth + 1)
+            else:
+                walk(v, child, depth + 1)
+
+    walk(doc, {})
+    return found
+
+
 def _mapped_text(mapped: Mapping[str, Path]) -> str:
     if not mapped:
         return ""
@@ -500,6 +570,8 @@ def parse_bytes(data: bytes, fmt: str | RdfFormatInfo, *, source: str, graph: st
     target = ox.NamedNode(graph)
     rewrite = DPROD_OLD.encode() in data
     out = Parsed(source=source, graph=graph, rewritten_dprod=rewrite)
+    if info.name == "jsonld":
+        out.undefined_keys = undefined_keys(data)
     stable = _StableBlankNodes(stable_salt) if stable_salt is not None else None
     check = may_hold_refused_literal(data)
     try:
@@ -613,4 +685,4 @@ def progress(items: list, label: str, *, enabled: bool | None = None):
 __all__ = ["GRAPH_PREFIX", "LOCAL_CONTEXTS", "SHIPPED_CONTEXTS", "Parsed", "check_literals",
            "context_map", "expand_paths", "graph_for_path", "mapped_contexts",
            "may_hold_refused_literal", "meta_quads", "parse_bytes", "parse_file", "progress",
-           "shipped_contexts_text"]
+           "shipped_contexts_text", "undefined_keys"]

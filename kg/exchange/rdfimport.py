@@ -34,7 +34,10 @@ def completion_graph(graph: str) -> str:
 
 def parse_rdf(path: Path, graph: str, max_bytes: int | None = None) -> Graph:
     """Parse an RDF file safely (kg.loading) into an rdflib graph."""
-    parsed = parse_file(path, graph=graph, max_bytes=max_bytes)
+    return _as_rdflib(parse_file(path, graph=graph, max_bytes=max_bytes))
+
+
+def _as_rdflib(parsed) -> Graph:
     g = Graph()
     bnodes: dict = {}
     with quiet_literals():
@@ -263,7 +266,15 @@ def import_rdf(store: Store, path: Path, report: SourceReport, kind: str, comple
     from kg.exchange.common import base_for, known_domains
     name = name or path.name.split(".")[0]
     graph = import_graph(kind, name)
-    src = parse_rdf(path, graph, max_bytes)
+    parsed = parse_file(path, graph=graph, max_bytes=max_bytes)
+    src = _as_rdflib(parsed)
+    if parsed.undefined_keys:
+        keys = sorted(parsed.undefined_keys.items(), key=lambda kv: (-kv[1], kv[0]))
+        report.unmapped.append(
+            "JSON-LD keys no context in force defines, dropped as JSON-LD drops them "
+            "(map the remote context to one that defines them with --context URL=PATH): "
+            + ", ".join(f"{k} ({n}x)" for k, n in keys[:12])
+            + (f" and {len(keys) - 12} more" if len(keys) > 12 else ""))
     out = Builder(base_for(base_iri, kind, name), domains=known_domains(store),
                   shared=f"{base_iri.rstrip('/')}/import/{kind}/",
                   own={graph, completion_graph(graph)})
