@@ -152,7 +152,10 @@ def _update_main() -> None:
 
     import pyoxigraph as ox
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    task = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - our parent's request
+    request = sys.stdin.buffer.read()  # a worker kept ready waits here
+    if not request:  # its store was closed before it got a task
+        return
+    task = pickle.loads(request)  # noqa: S301 - our parent's request
     _cap_address_space(task["cap"])
     named = ox.NamedNode(task["default_graph"])
     skip = tuple(task["skip_prefixes"])

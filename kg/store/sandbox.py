@@ -107,8 +107,8 @@ _COPY_FACTOR = 8
 def evaluate_update(sparql: str, *, default_graph: str, checkpoint: str | None = None,
                     graphs: dict[str, bytes] | None = None, default: bytes = b"",
                     skip_prefixes: tuple[str, ...] = (), timeout: float | None = None,
-                    memory_mb: int | None = None,
-                    may_change: Iterable[str] | None = None) -> dict[str, bytes]:
+                    memory_mb: int | None = None, may_change: Iterable[str] | None = None,
+                    worker: subprocess.Popen | None = None) -> dict[str, bytes]:
     """Run an update in a worker on a checkpoint (a folder the worker may change) or on
     a copy of `graphs` and `default`, and return the N-Triples of every named graph it
     changed (empty bytes: the graph is gone). `default_graph` is the graph the update's
@@ -117,7 +117,8 @@ def evaluate_update(sparql: str, *, default_graph: str, checkpoint: str | None =
     may write (None: any): only those are compared line for line, the others by their
     size (kg.store._workers._update_main). Past `timeout` seconds the worker is killed
     (QueryTimeout); past `memory_mb` MB of its own it fails (OverBudget); either way
-    nothing was written anywhere."""
+    nothing was written anywhere. `worker` is a started update worker (Sandbox keeps one
+    ready); without it one is started here."""
     import pickle
     cap = 0
     if memory_mb and memory_mb > 0:  # 0 or less: no cap
@@ -126,16 +127,18 @@ def evaluate_update(sparql: str, *, default_graph: str, checkpoint: str | None =
     task = {"sparql": sparql, "default_graph": default_graph, "checkpoint": checkpoint,
             "graphs": graphs or {}, "default": default, "skip_prefixes": list(skip_prefixes),
             "cap": cap, "may_change": None if may_change is None else sorted(may_change)}
-    cmd, env = _child_command("_update_main()")
+    proc = worker or _update_worker()
     try:
-        proc = subprocess.run(cmd, input=pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL),
-                              capture_output=True, timeout=timeout, check=False, env=env)
+        stdout, stderr = proc.communicate(pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL),
+                                          timeout=timeout)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         raise QueryTimeout(f"the update was stopped at its time budget of {timeout:g} s "
                            "(update_timeout); nothing was changed") from None
     status, payload = "died", None
-    if proc.returncode == 0 and proc.stdout:
-        status, payload = pickle.loads(proc.stdout)  # noqa: S301 - our own child's answer
+    if proc.returncode == 0 and stdout:
+        status, payload = pickle.loads(stdout)  # noqa: S301 - our own child's answer
     if status == "ok":
         if payload["unforeseen"]:
             # the update's text was read as writing fewer graphs than it did: those were
@@ -147,15 +150,27 @@ def evaluate_update(sparql: str, *, default_graph: str, checkpoint: str | None =
         raise QuerySyntaxError(f"SPARQL update syntax error: {payload}")
     if status == "refused":
         raise UsageError(f"the update cannot be applied, nothing was changed: {payload}")
-    if cap and (status == "memory" or any(sign in proc.stderr for sign in _OUT_OF_MEMORY)):
+    if cap and (status == "memory" or any(sign in stderr for sign in _OUT_OF_MEMORY)):
         raise OverBudget(f"the update needed more than its memory budget of {memory_mb:,} MB "
                          "(update_memory_mb) and was stopped; nothing was changed")
     if status == "error":
         raise StoreError(f"the update failed, nothing was changed: {payload}")
-    detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+    detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
     log.warning("update worker died (%s): %s", proc.returncode, detail[0])
     raise StoreError("the update failed, nothing was changed: its worker stopped "
                      f"({detail[0][:200]})")
+
+
+def _update_worker() -> subprocess.Popen:
+    """Start an update worker: it imports pyoxigraph, then waits for its one task."""
+    cmd, env = _child_command("_update_main()")
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.kill()
+    proc.communicate()  # reaps it and closes its pipes
 
 
 class Evaluator:
@@ -310,12 +325,15 @@ class Sandbox:
         self._snap: _Snapshot | None = None
         self._generation = 0
         self._closed = False
+        self._spare: subprocess.Popen | None = None
 
     def start(self) -> None:
         """Start every worker now instead of at the first query."""
         with self._mutex:
             while len(self._idle) < self._size:
                 self._idle.append(self._spawn())
+            if self._spare is None:
+                self._spare = _update_worker()
 
     # -- snapshots ----------------------------------------------------------
     def _acquire_snapshot(self, store) -> _Snapshot:
@@ -428,13 +446,26 @@ class Sandbox:
             store.raw.backup(str(path))
         return path
 
+    def update_worker(self) -> subprocess.Popen:
+        """A started update worker for `evaluate_update`, and the next one started: a
+        fresh Python importing pyoxigraph took ≈ 50 ms of a one-triple update, now
+        spent while no update waits."""
+        with self._mutex:
+            if self._closed:
+                raise StoreError("the store is closed")
+            proc, self._spare = self._spare, _update_worker()
+        return proc if proc is not None and proc.poll() is None else _update_worker()
+
     def close(self) -> None:
         """Stop every worker and remove the checkpoints."""
         with self._mutex:
             self._closed = True
             idle, self._idle = self._idle, []
+            spare, self._spare = self._spare, None
         for w in idle:
             w.kill()
+        if spare is not None:
+            _stop(spare)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -447,28 +478,6 @@ def _result(p: dict):
         return Result("select", vars=p["vars"], rows=rows, truncated=p["truncated"])
     triples = [(_decode(s), _decode(pr), _decode(o)) for s, pr, o in p["triples"]]
     return Result("graph", triples=triples, truncated=p["truncated"])
-
-
-def declared_dataset(sparql: str) -> tuple[list[str], list[str]] | None:
-    """Return the FROM and FROM NAMED graphs a query declares, or None if it declares none.
-
-    The store answers over the union of its graphs by default; pyoxigraph's
-    union switch would also override a query's own FROM clauses, so queries
-    that declare a dataset get it passed explicitly instead (SPARQL 1.1 §13.2).
-    """
-    from kg.sparqlsafety import tokens
-    toks = list(tokens(sparql))
-    default, named, seen = [], [], False
-    for i, (kind, tok, _) in enumerate(toks):
-        if kind != "word" or tok.upper() != "FROM":
-            continue
-        seen = True
-        j = i + 1
-        is_named = j < len(toks) and toks[j][1].upper() == "NAMED"
-        j += is_named
-        if j < len(toks) and toks[j][0] == "iri":
-            (named if is_named else default).append(toks[j][1][1:-1])
-    return (default, named) if seen else None
 
 
 def default_workers() -> int:

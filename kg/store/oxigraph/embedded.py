@@ -16,7 +16,7 @@ from kg.config import Settings
 from kg.errors import QuerySyntaxError, StoreError, StoreLocked, UsageError
 from kg.formats import rdf_format
 from kg.namespaces import STAGING_PREFIX
-from kg.sparqlsafety import check_query, check_update
+from kg.sparqlsafety import check_query, check_update, tokens
 from kg.store import ntdiff
 from kg.store._files import PENDING_FILE, files_fingerprint
 from kg.store._workers import collect
@@ -24,7 +24,7 @@ from kg.store.base import Result, Store, Term
 from kg.store.oxigraph.convert import to_oxigraph, to_rdflib
 from kg.store.oxigraph.graphtext import GraphText
 from kg.store.oxigraph.updates import UPDATE_FUNCTIONS, data_ops, may_write
-from kg.store.sandbox import close_sandbox, declared_dataset, evaluate_update, sandbox_for
+from kg.store.sandbox import close_sandbox, evaluate_update, sandbox_for
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,27 @@ def _graph_list(names: Iterable[str] | None):
     if names is None:
         return None
     return [ox.NamedNode(n) for n in names]
+
+
+def _declared_dataset(sparql: str) -> tuple[list[str], list[str]] | None:
+    """Return the FROM and FROM NAMED graphs a query declares, or None if it declares none.
+
+    The store answers over the union of its graphs by default; pyoxigraph's
+    union switch would also override a query's own FROM clauses, so queries
+    that declare a dataset get it passed explicitly instead (SPARQL 1.1 §13.2).
+    """
+    toks = list(tokens(sparql))
+    default, named, seen = [], [], False
+    for i, (kind, tok, _) in enumerate(toks):
+        if kind != "word" or tok.upper() != "FROM":
+            continue
+        seen = True
+        j = i + 1
+        is_named = j < len(toks) and toks[j][1].upper() == "NAMED"
+        j += is_named
+        if j < len(toks) and toks[j][0] == "iri":
+            (named if is_named else default).append(toks[j][1][1:-1])
+    return (default, named) if seen else None
 
 
 class OxigraphStore(Store):
@@ -111,7 +132,7 @@ class OxigraphStore(Store):
               timeout: float | None = None, max_rows: int | None = None) -> Result:
         check_query(sparql, known_graphs=self._known_graphs)
         if default_graphs is None and named_graphs is None:
-            default_graphs, named_graphs = declared_dataset(sparql) or (None, None)
+            default_graphs, named_graphs = _declared_dataset(sparql) or (None, None)
         if timeout is not None and self.path is not None:
             # pyoxigraph cannot be interrupted: run budgeted queries in killable workers
             return sandbox_for(self).query(
@@ -224,12 +245,14 @@ class OxigraphStore(Store):
                                            memory_mb=memory_mb)
         import shutil
 
-        path = sandbox_for(self).checkpoint(self)
+        sandbox = sandbox_for(self)
+        path = sandbox.checkpoint(self)
         try:
             return evaluate_update(sparql, default_graph=default_graph, checkpoint=str(path),
                                    skip_prefixes=(*skip_prefixes, STAGING_PREFIX),
                                    timeout=timeout, memory_mb=memory_mb,
-                                   may_change=self.may_write(sparql))
+                                   may_change=self.may_write(sparql),
+                                   worker=sandbox.update_worker())
         finally:
             shutil.rmtree(path, ignore_errors=True)
 
