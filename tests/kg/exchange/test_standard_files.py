@@ -211,6 +211,16 @@ def test_a_dprod_example_without_an_owner_is_refused_by_load_naming_it(store):
     assert "https://y.com/products/uk-bonds" in out.stderr
 
 
+@pytest.mark.xfail(reason="waits for the shapes change: the owner is refused as not typed "
+                          "prov:Agent, though DPROD declares rdfs:range prov:Agent for "
+                          "dprod:dataProductOwner", strict=False)
+@pytest.mark.parametrize("name", ["equity-trade.jsonld", "sba-pool-rates.jsonld"])
+def test_a_dprod_example_naming_its_owner_loads_with_meshkg_load(store, name):
+    out = meshkg(store, "load", DPROD_EXAMPLES / name)
+    assert out.exit_code == 0, out.output
+    assert products_in_store(store) == 1
+
+
 def test_the_dprod_example_that_is_not_json_is_refused_naming_the_line(store):
     path = CORPORA / "dprod" / "examples-invalid" / "dprod-example.json"
     out = meshkg(store, "import", "dprod", path)
