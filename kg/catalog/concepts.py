@@ -215,7 +215,7 @@ def concept(store: Store, iri: str, lang: str = "en", page: int = 1,
         hidden_labels=sorted(out.get(SKOS.hiddenLabel, []), key=lambda x: (x.language or "", x)),
         definition=str(note) if note else None,
         scope_note=str(scope) if scope else None,
-        schemes=_schemes_of(store, out, inc, lang),
+        schemes=_schemes_of(store, node, lang),
         broader=refs(out.get(SKOS.broader, []) + inc.get(SKOS.narrower, [])),
         narrower=refs(out.get(SKOS.narrower, []) + inc.get(SKOS.broader, [])),
         related=[r for r in refs(out.get(SKOS.related, []) + inc.get(SKOS.related, []))
@@ -232,13 +232,12 @@ def concept(store: Store, iri: str, lang: str = "en", page: int = 1,
     )
 
 
-def _schemes_of(store: Store, out: Mapping[URIRef, list[Node]],
-                inc: Mapping[URIRef, list[Node]], lang: str) -> list[Ref]:
-    """Return the schemes a concept is in (skos:inScheme, skos:topConceptOf, a scheme's
-    skos:hasTopConcept) with their titles, as their scheme pages show them."""
-    named = {str(s) for s in out.get(SKOS.inScheme, []) + out.get(SKOS.topConceptOf, [])
-             + inc.get(SKOS.hasTopConcept, []) if isinstance(s, URIRef)}
-    titles = scheme_titles(store, named, lang)
+def _schemes_of(store: Store, node: URIRef, lang: str) -> list[Ref]:
+    """Return the schemes a concept is in, with their titles as their pages show them: the
+    schemes it names, those naming it a top concept and those of a top concept above it."""
+    res, _ = _run(store, "catalog_concept_schemes", {"concept": node})
+    titles = scheme_titles(store, [str(r["scheme"]) for r in res.rows
+                                   if isinstance(r["scheme"], URIRef)], lang)
     return sorted(titles.values(), key=lambda r: (r.label.lower(), r.iri))
 
 
