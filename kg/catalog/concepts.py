@@ -205,7 +205,7 @@ def concept(store: Store, iri: str, lang: str = "en", page: int = 1,
     pages = max(1, -(-(about.total or 0) // per_page))
     typed = {r.object.iri for r in relations} | {r.subject.iri for r in relations}
     label = str(best) if best else local_name(str(node))
-    covered = coverage(store, str(node), lang, label)
+    covered, covered_ran = coverage(store, str(node), lang, label)
     return Concept(
         iri=str(node),
         label=label,
@@ -223,7 +223,7 @@ def concept(store: Store, iri: str, lang: str = "en", page: int = 1,
         matches={local_name(str(m)): refs(out.get(m, [])) for m in MATCH_PROPS if out.get(m)},
         relations=relations,
         products=about.items,
-        queries={"concept": ran, "products": about.query},
+        queries={"concept": ran, "products": about.query, "coverage": covered_ran},
         product_count=about.total or 0,
         page=min(max(1, page), pages),
         pages=pages,
@@ -246,22 +246,22 @@ _HOW = {"self": 0, "broader": 1, "narrower": 2}
 
 
 def coverage(store: Store, iri: str, lang: str = "en",
-             label: str | None = None) -> dict[URIRef, list[Coverage]]:
+             label: str | None = None) -> tuple[dict[URIRef, list[Coverage]], Ran]:
     """List the data products that state they cover a concept (mesh:covers) and those that
     state they do not (mesh:doesNotCover), by property: stated of the concept itself
     first, then of a broader concept (which includes it), then of a narrower one (a part
     of it), each with the reasons in words naming the concept by `label` (else its own
-    label); kept: `_kept`."""
+    label), and the query read; kept: `_kept`."""
     node = _iri(iri)
     return _kept(store, ("coverage", str(node), lang, label),
                  lambda: _coverage(store, node, lang, label))
 
 
 def _coverage(store: Store, node: URIRef, lang: str,
-              label: str | None) -> dict[URIRef, list[Coverage]]:
-    res, _ = _run(store, "catalog_concept_coverage", {"concept": node})
+              label: str | None) -> tuple[dict[URIRef, list[Coverage]], Ran]:
+    res, ran = _run(store, "catalog_concept_coverage", {"concept": node})
     if not res.rows:
-        return {}
+        return {}, ran
     here = label or concept_label(store, str(node), lang).label
     labels = _Labels(lang)
     stated: dict[tuple[URIRef, str], dict[str, int]] = defaultdict(dict)  # via: how
@@ -280,7 +280,7 @@ def _coverage(store: Store, node: URIRef, lang: str,
         out[prop].append(Coverage(cards[product], reasons, min(vias.values()) == 0))
     for found in out.values():
         found.sort(key=lambda c: (not c.direct, c.product.label.lower(), c.product.iri))
-    return dict(out)
+    return dict(out), ran
 
 
 def _coverage_reason(verb: str, via: Ref, how: int, here: str) -> str:

@@ -280,6 +280,8 @@ def test_concept_page_says_who_covers_the_store_channel_and_who_does_not(demo):
         "Web shop and app orders (raw)": "states it does not cover In-store sale"}
     page = get(demo, "/concept", CONCEPT + "store-sale")
     assert page.index('id="coverage"') < page.index('id="products"')
+    shown = page.split('id="coverage"')[1].split("</section>")[0]
+    assert "The query behind this list" in shown and "mesh:doesNotCover" in shown
 
 
 def test_coverage_of_a_broader_concept_counts_for_its_narrower_ones(demo):
