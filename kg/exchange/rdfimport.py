@@ -113,13 +113,16 @@ def known_about(store: Store, src: Graph, nodes, own: set[str]) -> Graph:
     others = _others(store, own)
     if not others:
         return view
-    q = ("PREFIX dcat: <http://www.w3.org/ns/dcat#>\n"
-         "CONSTRUCT { ?n ?p ?o . ?s dcat:servesDataset ?n . ?o ?q ?v } WHERE {\n"
-         "  { ?n ?p ?o OPTIONAL { ?o ?q ?v FILTER(isIRI(?o)) } }\n"
-         "  UNION { ?s dcat:servesDataset ?n } }")
-    for n in nodes:
-        if isinstance(n, URIRef):
-            view += store.query(q, bindings={"n": n}, default_graphs=others).graph()
+    from kg.store.base import term_to_sparql
+    iris = sorted({n for n in nodes if isinstance(n, URIRef)})
+    for i in range(0, len(iris), 200):  # a catalog of thousands of datasets: few queries
+        values = " ".join(term_to_sparql(n) for n in iris[i:i + 200])
+        view += store.query(
+            "PREFIX dcat: <http://www.w3.org/ns/dcat#>\n"
+            "CONSTRUCT { ?n ?p ?o . ?s dcat:servesDataset ?n . ?o ?q ?v } WHERE {\n"
+            f"  VALUES ?n {{ {values} }}\n"
+            "  { ?n ?p ?o OPTIONAL { ?o ?q ?v FILTER(isIRI(?o)) } }\n"
+            "  UNION { ?s dcat:servesDataset ?n } }", default_graphs=others).graph()
     return view
 
 
