@@ -55,8 +55,13 @@ _MAPPED: ContextVar[Mapping[str, Path] | None] = ContextVar("meshkg_jsonld_conte
 
 
 def shipped_contexts_text() -> str:
-    """Name the contexts meshkg ships, each with one URL it is known by."""
-    return "; ".join(f"{what} ({urls[0]})" for _name, what, urls in SHIPPED_CONTEXTS)
+    """Name the contexts meshkg ships, each with the first URL it has on each site."""
+    def first_per_site(urls):
+        sites: dict[str, str] = {}
+        for url in urls:
+            sites.setdefault(url.split("/")[2], url)
+        return ", ".join(sites.values())
+    return "; ".join(f"{what} ({first_per_site(urls)})" for _name, what, urls in SHIPPED_CONTEXTS)
 
 
 def context_map(entries: Iterable[str], *, origin: str = "jsonld_contexts") -> dict[str, Path]:

@@ -282,12 +282,25 @@ def test_every_mapped_context_url_names_a_shipped_context(url):
     assert isinstance(doc["@context"], dict)
 
 
+def test_a_dprod_example_naming_the_omg_context_url_imports_alike(store, tmp_path):
+    # newer DPROD examples name the OMG URL of the context (EKGF/dprod issue #246)
+    text = (DPROD_EXAMPLES / "equity-trade.jsonld").read_text(encoding="utf-8")
+    omg = tmp_path / "equity-trade.jsonld"
+    omg.write_text(text.replace("https://ekgf.github.io/dprod/dprod.jsonld",
+                                "http://www.omg.org/spec/DPROD/dprod-context.jsonld"),
+                   encoding="utf-8")
+    out = meshkg(store, "import", "dprod", omg)
+    assert out.exit_code == 0, out.output
+    assert imported(out.stdout) == {"equity-trade.jsonld": 1}
+
+
 def test_an_unmapped_remote_context_is_refused_saying_what_is_shipped(store):
     out = meshkg(store, "load", REMOTE)
     assert out.exit_code == 2
     err = out.stderr
     assert "http://example.org/remote-context.jsonld is not fetched" in err
-    assert "DPROD (https://ekgf.github.io/dprod/dprod.jsonld)" in err
+    assert ("DPROD (https://ekgf.github.io/dprod/dprod.jsonld, "
+            "https://www.omg.org/spec/DPROD/dprod.jsonld)") in err
     assert "DCAT-AP 3.0.1 (" in err and "DCAT-AP 3.0.0 (" in err
     assert "--context http://example.org/remote-context.jsonld=PATH" in err
     assert "jsonld_contexts" in err
