@@ -12,7 +12,7 @@ from rdflib.term import Node
 
 from kg import searchindex
 from kg.catalog._cache import _kept
-from kg.catalog._labels import _Labels, _name, _unique, local_name, pick, pick_ranked
+from kg.catalog._labels import _Labels, _name, _names, _unique, local_name, pick, pick_ranked
 from kg.catalog._query import _iri, _norm_query, _run, _run_for
 from kg.catalog.model import (
     AboutProduct,
@@ -205,7 +205,7 @@ def concept(store: Store, iri: str, lang: str = "en", page: int = 1,
     pages = max(1, -(-(about.total or 0) // per_page))
     typed = {r.object.iri for r in relations} | {r.subject.iri for r in relations}
     label = str(best) if best else local_name(str(node))
-    covered, covered_ran = coverage(store, str(node), lang, label)
+    covered, covered_ran = coverage(store, str(node), lang, label, COVERAGE_SHOWN)
     return Concept(
         iri=str(node),
         label=label,
@@ -227,8 +227,12 @@ def concept(store: Store, iri: str, lang: str = "en", page: int = 1,
         product_count=about.total or 0,
         page=min(max(1, page), pages),
         pages=pages,
-        covered_by=covered.get(MESH.covers, []),
-        not_covered_by=covered.get(MESH.doesNotCover, []),
+        covered_by=covered[MESH.covers].items if MESH.covers in covered else [],
+        not_covered_by=(covered[MESH.doesNotCover].items if MESH.doesNotCover in covered
+                        else []),
+        covered_count=covered[MESH.covers].total if MESH.covers in covered else 0,
+        not_covered_count=(covered[MESH.doesNotCover].total if MESH.doesNotCover in covered
+                           else 0),
     )
 
 
@@ -243,44 +247,53 @@ def _schemes_of(store: Store, node: URIRef, lang: str) -> list[Ref]:
 
 _COVER_WORDS = {MESH.covers: "covers", MESH.doesNotCover: "does not cover"}
 _HOW = {"self": 0, "broader": 1, "narrower": 2}
+COVERAGE_SHOWN = 50  # products per coverage list of a concept page, the closest first
 
 
-def coverage(store: Store, iri: str, lang: str = "en",
-             label: str | None = None) -> tuple[dict[URIRef, list[Coverage]], Ran]:
+def coverage(store: Store, iri: str, lang: str = "en", label: str | None = None,
+             shown: int = COVERAGE_SHOWN) -> tuple[dict[URIRef, Listing], Ran]:
     """List the data products that state they cover a concept (mesh:covers) and those that
     state they do not (mesh:doesNotCover), by property: stated of the concept itself
     first, then of a broader concept (which includes it), then of a narrower one (a part
-    of it), each with the reasons in words naming the concept by `label` (else its own
-    label), and the query read; kept: `_kept`."""
+    of it), then by name; each with the reasons in words naming the concept by `label`
+    (else its own label). Each listing holds the first `shown` (cards are read for those
+    only: a top concept of a large mesh has hundreds of products covering its parts) and
+    counts all in `total`; and the query read. Kept: `_kept`."""
     node = _iri(iri)
-    return _kept(store, ("coverage", str(node), lang, label),
-                 lambda: _coverage(store, node, lang, label))
+    return _kept(store, ("coverage", str(node), lang, label, shown),
+                 lambda: _coverage(store, node, lang, label, shown))
 
 
-def _coverage(store: Store, node: URIRef, lang: str,
-              label: str | None) -> tuple[dict[URIRef, list[Coverage]], Ran]:
+def _coverage(store: Store, node: URIRef, lang: str, label: str | None,
+              shown: int) -> tuple[dict[URIRef, Listing], Ran]:
     res, ran = _run(store, "catalog_concept_coverage", {"concept": node})
     if not res.rows:
         return {}, ran
     here = label or concept_label(store, str(node), lang).label
-    labels = _Labels(lang)
     stated: dict[tuple[URIRef, str], dict[str, int]] = defaultdict(dict)  # via: how
     for row in res.rows:
-        labels.add(row["via"], row.get("label"))
         vias = stated[(row["prop"], str(row["product"]))]
         vias[str(row["via"])] = _HOW[str(row["how"])]
-    cards = product_cards(store, lang, sorted({p for _, p in stated})).items
-    out: dict[URIRef, list[Coverage]] = defaultdict(list)
+    labels, _ = _names(store, {v for vias in stated.values() for v in vias}, lang)
+    names, _ = _names(store, {p for _, p in stated}, lang)
+    ranked: dict[URIRef, list] = defaultdict(list)
     for (prop, product), vias in stated.items():
-        if product not in cards:
-            continue
-        reasons = [_coverage_reason(_COVER_WORDS[prop], labels.ref(via), how, here)
-                   for via, how in sorted(vias.items(), key=lambda v: (v[1],
-                                                                        labels.ref(v[0]).label))]
-        out[prop].append(Coverage(cards[product], reasons, min(vias.values()) == 0))
-    for found in out.values():
-        found.sort(key=lambda c: (not c.direct, c.product.label.lower(), c.product.iri))
-    return dict(out), ran
+        ranked[prop].append((min(vias.values()), names.ref(product).label.lower(), product))
+    first = {prop: sorted(found)[:shown] for prop, found in ranked.items()}
+    cards = product_cards(store, lang, sorted({p for f in first.values() for *_, p in f})).items
+    out = {}
+    for prop, found in first.items():
+        items = []
+        for how, _, product in found:
+            if product not in cards:
+                continue
+            vias = sorted(stated[(prop, product)].items(),
+                          key=lambda v: (v[1], labels.ref(v[0]).label.lower()))
+            reasons = [_coverage_reason(_COVER_WORDS[prop], labels.ref(via), h, here)
+                       for via, h in vias]
+            items.append(Coverage(cards[product], reasons, how == 0))
+        out[prop] = Listing(items, ran, len(ranked[prop]))
+    return out, ran
 
 
 def _coverage_reason(verb: str, via: Ref, how: int, here: str) -> str:

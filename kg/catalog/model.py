@@ -127,8 +127,10 @@ class Concept:
     product_count: int = 0  # products about it or a narrower concept, on every page
     page: int = 1
     pages: int = 1
-    covered_by: list[Coverage] = field(default_factory=list)  # mesh:covers
+    covered_by: list[Coverage] = field(default_factory=list)  # mesh:covers, the first 50
     not_covered_by: list[Coverage] = field(default_factory=list)  # mesh:doesNotCover
+    covered_count: int = 0  # products in covered_by and those not shown
+    not_covered_count: int = 0
 
     @property
     def languages(self) -> list[str]:

@@ -303,3 +303,17 @@ def test_concept_page_without_coverage_says_so(browse):
     page = get(client, "/concept", SM + "altlabel/c1")
     assert "No data product states that it covers" in page
     assert "No data product states that it leaves out" in page
+
+
+def test_coverage_lists_show_the_closest_first_and_count_all(demo, monkeypatch):
+    from kg.catalog import concepts
+    monkeypatch.setattr(concepts, "COVERAGE_SHOWN", 1)
+    page = get(demo, "/concept", CONCEPT + "sale")  # its narrower concepts are covered
+    shown = page.split('id="coverage"')[1].split("</section>")[0]
+    covered = shown.split('id="h-covered-by"')[1].split("<h3")[0]
+    count = int(re.search(r"(\d+) data products cover Sale or part of it; the 1 closest are "
+                          r"shown\.", covered).group(1))
+    assert count > 1 and covered.count("<li>") == 1
+    monkeypatch.setattr(concepts, "COVERAGE_SHOWN", 50)
+    full = coverage_lists(demo, CONCEPT + "sale")["covered-by"]
+    assert len(full) == count
