@@ -1,6 +1,7 @@
 """Reliability under concurrency, kills and runaway clients, against a real `meshkg serve`.
 
     python -m bench.reliability [--writers 8] [--writes 50] [--kills 10] [--seconds 20]
+                                [--parts concurrency,kills,fairness] [--no-write]
 
 1. Concurrent writers: `--writers` clients each send `--writes` writes at once through
    SPARQL Update, through Graph Store POST, and across both paths; every acknowledged
@@ -13,8 +14,9 @@
    cartesian query for `--seconds`; a third client's simple queries and home page are
    timed (p50/p99), and once without the attackers for comparison.
 
-Prints one table and writes bench/RESULTS-reliability.md (command, versions, load).
-Only loopback addresses are used; every loop is bounded in count and time.
+Prints one table and writes bench/RESULTS-reliability.md (command, versions, load); a run
+of only some `--parts` prints and keeps the file. Only loopback addresses are used; every
+loop is bounded in count and time.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS-reliability.md"
+PARTS = ("concurrency", "kills", "fairness")
 TOKEN = "bench-steward-token"
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
@@ -152,6 +155,7 @@ def concurrency(server, writers: int, writes: int) -> list[dict]:
         lost = [a for a in acked if not _ask(server, a[0], a[1])]
         rows.append({"path": path, "writes": writers * writes, "acknowledged": len(acked),
                      "refused": len(failed), "lost": len(lost), "seconds": wall,
+                     "per second": len(acked) / wall if wall else 0.0,
                      "p50": statistics.median(times), "p99": _p99(times)})
     return rows
 
@@ -267,36 +271,55 @@ def report(args, conc, kill, fair) -> str:
         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; Python "
         f"{platform.python_version()}, pyoxigraph {version('pyoxigraph')}, waitress "
         f"{version('waitress')}; {os.cpu_count()} cores; load average at the end "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.", "",
-        "## Concurrent writers (a real `meshkg serve` over the demo mesh)", "",
-        f"{args.writers} writers × {args.writes} writes each, all at once.", "",
-        "| path | writes | acknowledged | refused | lost | wall | p50 | p99 |",
-        "|---|---|---|---|---|---|---|---|"]
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.", ""]
+    if conc is not None:
+        lines += _concurrency_lines(args, conc)
+    if kill is not None:
+        lines += _kill_lines(kill)
+    if fair is not None:
+        lines += _fairness_lines(args, fair)
+    return "\n".join(lines) + "\n"
+
+
+def _concurrency_lines(args, conc) -> list[str]:
+    lines = ["## Concurrent writers (a real `meshkg serve` over the demo mesh)", "",
+             f"{args.writers} writers × {args.writes} writes each, all at once "
+             "(writes/s: acknowledged writes over the wall time).", "",
+             "| path | writes | acknowledged | refused | lost | wall | writes/s | p50 | p99 |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in conc:
         lines.append(f"| {r['path']} | {r['writes']} | {r['acknowledged']} | {r['refused']} "
-                     f"| **{r['lost']}** | {r['seconds']:.1f} s | {_ms(r['p50'])} "
-                     f"| {_ms(r['p99'])} |")
-    lines += ["", "## kill -9 during `meshkg load`", "",
-              f"{kill['kills']} kills at random moments (0.2–8 s) of a load of 6 files generated "
-              "by bench/generate.py at 2,000 products"
-              f"; the load had finished before {kill['load finished before the kill']} "
-              "of them. After each, the store is reopened as the CLI and the browser open it "
-              "and checked (every source graph has its entailments, no write left "
-              "underived, `meshkg validate` runs).", "",
-              f"Consistent after reopening: **{kill['consistent after reopening']} of "
-              f"{kill['kills']}**."]
+                     f"| **{r['lost']}** | {r['seconds']:.1f} s | {r['per second']:.1f} "
+                     f"| {_ms(r['p50'])} | {_ms(r['p99'])} |")
+    return lines + [""]
+
+
+def _kill_lines(kill) -> list[str]:
+    lines = ["## kill -9 during `meshkg load`", "",
+             f"{kill['kills']} kills at random moments (0.2–8 s) of a load of 6 files generated "
+             "by bench/generate.py at 2,000 products"
+             f"; the load had finished before {kill['load finished before the kill']} "
+             "of them. After each, the store is reopened as the CLI and the browser open it "
+             "and checked (every source graph has its entailments, no write left "
+             "underived, `meshkg validate` runs).", "",
+             f"Consistent after reopening: **{kill['consistent after reopening']} of "
+             f"{kill['kills']}**."]
     lines += [f"- {p}" for p in kill["problems"]]
-    lines += ["", "## Runaway clients", "",
-              "Two clients (127.0.0.2, 127.0.0.3, two threads each) repeat a cartesian "
-              f"query (query_timeout 4 s) for {args.seconds:g} s; a third client sends a "
-              "simple ASK and loads the home page every 100 ms.", "",
-              "| attackers | requests | ASK p50 | ASK p99 | home p50 | home p99 | "
-              "attacker answers | of them 503 |", "|---|---|---|---|---|---|---|---|"]
+    return lines + [""]
+
+
+def _fairness_lines(args, fair) -> list[str]:
+    lines = ["## Runaway clients", "",
+             "Two clients (127.0.0.2, 127.0.0.3, two threads each) repeat a cartesian "
+             f"query (query_timeout 4 s) for {args.seconds:g} s; a third client sends a "
+             "simple ASK and loads the home page every 100 ms.", "",
+             "| attackers | requests | ASK p50 | ASK p99 | home p50 | home p99 | "
+             "attacker answers | of them 503 |", "|---|---|---|---|---|---|---|---|"]
     for r in fair:
         lines.append(f"| {r['attackers']} | {r['requests']} | {_ms(r['query p50'])} "
                      f"| {_ms(r['query p99'])} | {_ms(r['page p50'])} | {_ms(r['page p99'])} "
                      f"| {r['attacker answers']} | {r['attacker 503']} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,23 +330,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--writes", type=int, default=50)
     p.add_argument("--kills", type=int, default=10)
     p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--parts", default=",".join(PARTS),
+                   help=f"which parts to run, comma-separated (default: {','.join(PARTS)})")
     p.add_argument("--no-write", action="store_true", help="print only, keep RESULTS")
     args = p.parse_args(argv)
+    parts = [x.strip() for x in args.parts.split(",") if x.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        p.error(f"unknown part {', '.join(unknown)}; known: {', '.join(PARTS)}")
+    conc = kill = fair = None
     with tempfile.TemporaryDirectory(prefix="meshkg-reliability-") as tmp:
         folder = Path(tmp)
-        server = Served(folder / "store", MESHKG_QUERY_TIMEOUT="4")
-        try:
-            conc = concurrency(server, args.writers, args.writes)
-            fair = fairness(server, args.seconds)
-        finally:
-            server.stop()
-        kill = kills(folder, args.kills)
+        if "concurrency" in parts or "fairness" in parts:
+            server = Served(folder / "store", MESHKG_QUERY_TIMEOUT="4")
+            try:
+                if "concurrency" in parts:
+                    conc = concurrency(server, args.writers, args.writes)
+                if "fairness" in parts:
+                    fair = fairness(server, args.seconds)
+            finally:
+                server.stop()
+        if "kills" in parts:
+            kill = kills(folder, args.kills)
     text = report(args, conc, kill, fair)
     print(text)
-    if not args.no_write:
+    if not args.no_write and set(parts) == set(PARTS):
         RESULTS.write_text(text, encoding="utf-8")
-    lost = sum(r["lost"] for r in conc)
-    return 1 if lost or kill["problems"] else 0
+    lost = sum(r["lost"] for r in conc or ())
+    return 1 if lost or (kill and kill["problems"]) else 0
 
 
 if __name__ == "__main__":

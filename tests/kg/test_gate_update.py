@@ -134,7 +134,17 @@ CONTACT = "http://www.w3.org/ns/dcat#contactPoint"
     f"DELETE {{ GRAPH ?g {{ <{MASTER}> <{LABEL}> ?old }} }} "
     f'INSERT {{ GRAPH ?g {{ <{MASTER}> <{LABEL}> "Customer golden record" }} }} '
     f"WHERE {{ GRAPH ?g {{ <{MASTER}> <{LABEL}> ?old }} }}",
-], ids=["graph", "with", "graph-variable"])
+    # as the web app sends it: after a BASE
+    "BASE <https://demo.meshkg.org/>\n"
+    f"DELETE {{ GRAPH <{CUSTOMER}> {{ <{MASTER}> <{LABEL}> ?old }} }} "
+    f'INSERT {{ GRAPH <{CUSTOMER}> {{ <{MASTER}> <{LABEL}> "Customer golden record" }} }} '
+    f"WHERE {{ GRAPH <{CUSTOMER}> {{ <{MASTER}> <{LABEL}> ?old }} }}",
+    # a graph named relative to the BASE
+    "BASE <https://demo.meshkg.org/graph/>\nDELETE { GRAPH <domain-customer> "
+    f"{{ <{MASTER}> <{LABEL}> ?old }} }} INSERT {{ GRAPH <domain-customer> {{ <{MASTER}> "
+    f'<{LABEL}> "Customer golden record" }} }} '
+    f"WHERE {{ GRAPH <domain-customer> {{ <{MASTER}> <{LABEL}> ?old }} }}",
+], ids=["graph", "with", "graph-variable", "base", "relative-to-base"])
 def test_delete_insert_changing_a_value_in_place_is_written_and_validated(demo, update):
     """A change that keeps the graph's triple count is still a change: written,
     validated and re-derived, and no other graph is touched."""

@@ -35,12 +35,15 @@ def may_write(sparql: str) -> set[str] | None:
     WHERE block of an INSERT/DELETE, which only reads), WITH, TO, INTO or as the
     operand of MOVE, COPY, ADD, DROP, CLEAR, CREATE. When every such name is a full IRI
     (or DEFAULT) those IRIs are the answer; anything else there (a prefixed name, a
-    variable, ALL, NAMED), a BASE, an escape anywhere (`\\u0061` in an IRI names
-    another graph than its text) or an IRI holding a quote (which the engine may read
-    as a comparison), and any graph may be written.
+    variable, ALL, NAMED), an escape anywhere (`\\u0061` in an IRI names another graph
+    than its text) or an IRI holding a quote (which the engine may read as a comparison),
+    and any graph may be written. After a BASE (the web app puts one before every user's
+    update) only absolute IRIs without dot segments are taken as written: a relative one
+    names a graph resolved against the base.
     """
     toks = list(tokens(sparql))
     iris: set[str] = set()
+    based = False
     depth, read_only_at = 0, None  # brace depth; the depth a WHERE block opened at
     where_next = False
     for i, (kind, tok, _) in enumerate(toks):
@@ -64,7 +67,10 @@ def may_write(sparql: str) -> set[str] | None:
         if kind != "word":
             continue
         up = tok.upper()
-        if up in ("BASE", "ALL", "NAMED"):
+        if up == "BASE":
+            based = True
+            continue
+        if up in ("ALL", "NAMED"):
             return None
         if up == "WHERE" and depth == 0:
             # DELETE WHERE { … } deletes what its block matches: that block writes
@@ -83,7 +89,16 @@ def may_write(sparql: str) -> set[str] | None:
             iris.add(nxt[1:-1])
         elif not (nxt_kind == "word" and nxt.upper() == "DEFAULT"):
             return None
+    if based and not all(_ABSOLUTE.match(iri) and not _DOT_SEGMENT.search(iri)
+                         for iri in iris):
+        return None
     return iris
+
+
+#: an IRI with a scheme, which a BASE leaves as it is (RFC 3986 §5.2.2), unless its path
+#: holds `.` or `..` segments, which resolution removes
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$)")
 
 
 #: blank nodes cross a SPARQL update as literals of this datatype, turned back into the
