@@ -8,11 +8,11 @@ directory changed since the last one) and the parent waits on the pipe until
 the deadline; past it the worker is killed (its memory and CPU come back at
 once), the caller gets QueryTimeout, and a fresh worker takes its place.
 
-A SPARQL Update is evaluated the same way, in a worker of its own started for it
-(`evaluate_update`): on a writable checkpoint of the on-disk store, or on a copy
-of the graphs for other stores, with its address space capped. The worker answers
-with the graphs the update changed, nothing else; blank nodes keep the labels the
-store gave them, so the caller writes back exactly those graphs, the very same nodes.
+A SPARQL Update is evaluated the same way, in a worker of its own (`evaluate_update`;
+the sandbox keeps the next one started): on a writable checkpoint of the on-disk store,
+or on a copy of the graphs for other stores, with its address space capped. The worker
+answers with the graphs the update changed, nothing else; blank nodes keep the labels
+the store gave them, so the caller writes back exactly those graphs, the very same nodes.
 """
 
 from __future__ import annotations
