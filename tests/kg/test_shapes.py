@@ -35,6 +35,7 @@ RULES = {
         ("Warning", "DataProductShape-lifecycleStatusHint", "product"),
     "data-product-lifecycle-status-is-a-status":
         ("Violation", "DataProductShape-lifecycleStatus", "product"),
+    "data-product-owner-is-an-agent": ("Violation", "DataProductShape-ownerIsAgent", "product"),
     "data-product-owner-is-not-placeholder":
         ("Violation", "DataProductShape-ownerPlaceholder", "product"),
     "data-product-domain-is-not-placeholder":
