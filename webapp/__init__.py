@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, g
 
 from kg.config import Settings, load_settings
 
@@ -25,7 +25,26 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
     app.extensions["meshkg.limiter"] = ClientLimiter(
         settings.client_queries, settings.queue_wait, retry_after=settings.query_timeout,
         trusted_proxies=settings.trusted_proxies)
+    from kg.loading import context_map, mapped_contexts
+    contexts = context_map(settings.jsonld_contexts)  # a bad entry stops serve (exit 2)
     app.extensions["meshkg.store"] = store if store is not None else open_store(settings)
+    if getattr(app.extensions["meshkg.store"], "gate_policy", None) is None:
+        from kg.validation import GatePolicy  # a store handed in gets the settings' gate too
+        app.extensions["meshkg.store"].gate_policy = GatePolicy.from_settings(settings)
+    if contexts:
+        # every request reads the remote JSON-LD contexts the settings map from local files
+        # (uploads, Graph Store and update bodies alike), as the CLI does
+        @app.before_request
+        def _map_contexts():
+            cm = mapped_contexts(contexts)
+            cm.__enter__()
+            g._meshkg_contexts = cm
+
+        @app.teardown_request
+        def _unmap_contexts(_exc):
+            cm = g.pop("_meshkg_contexts", None)
+            if cm is not None:
+                cm.__exit__(None, None, None)
     from kg.inference import recover
     recover(app.extensions["meshkg.store"])  # what a stopped write left underived, first
 

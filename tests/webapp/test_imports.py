@@ -145,3 +145,29 @@ def test_exports_download(client):
     assert r.status_code == 200 and b"Customer" in r.data
     assert c.get("/export/odcs/no such product").status_code == 404
     assert c.get("/export/skos").status_code == 400
+
+
+@pytest.mark.parametrize("mapped", [False, True], ids=["unmapped", "mapped"])
+def test_a_remote_json_ld_context_is_read_from_the_file_the_settings_map(_demo, tmp_path, mapped):
+    """The setting jsonld_contexts holds for the web app's writes as for the CLI: a body
+    naming a remote context is refused (never fetched) unless the setting maps it."""
+    context = tmp_path / "remote-context.jsonld"
+    context.write_text('{"@context": {"p": "http://example.org/p"}}', encoding="utf-8")
+    extra = {"jsonld_contexts": (f"http://example.org/remote-context.jsonld={context}",)}
+    app, store = _app(_demo, tmp_path, updates_enabled=True, **(extra if mapped else {}))
+    try:
+        body = (DATA / "hostile" / "remote-context.jsonld").read_bytes()
+        r = app.test_client().put("/graph-store?graph=urn:test:remote", data=body,
+                                  headers={"Content-Type": "application/ld+json",
+                                           "Authorization": f"Bearer {TOKEN}"})
+        held = store.ask('ASK { GRAPH <urn:test:remote> { <http://example.org/a> '
+                         '<http://example.org/p> "x" } }')
+        if mapped:
+            assert r.status_code in (201, 204), r.get_data(as_text=True)
+            assert held
+        else:
+            assert r.status_code == 400
+            assert "remote-context.jsonld is not fetched" in r.get_data(as_text=True)
+            assert not held
+    finally:
+        store.close()
