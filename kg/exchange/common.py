@@ -10,7 +10,7 @@ from rdflib import Graph, URIRef
 from kg.errors import MeshError
 from kg.exchange.model import Builder, ProductSpec, import_graph
 from kg.exchange.queries import load
-from kg.exchange.report import ImportReport, SourceReport, write
+from kg.exchange.report import ImportReport, SourceReport, suggestion_line, write
 from kg.exchange.suggest import ConceptIndex
 from kg.store.base import Store
 
@@ -54,6 +54,10 @@ def import_specs(store: Store, source: str, kind: str, name: str,
     report.findings += b.findings
     report.suggestions = sum(len(f.suggestions) for s in specs for d in s.datasets
                              for f in d.fields)
+    datasets = [d for s in specs for d in s.datasets]
+    report.suggested = [
+        suggestion_line(f.name if len(datasets) == 1 else f"{d.label}.{f.name}", sug)
+        for d in datasets for f in d.fields for sug in f.suggestions]
     return write(store, report, {import_graph(kind, name): g}, validate=validate)
 
 

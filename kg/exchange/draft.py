@@ -77,8 +77,7 @@ def draft(store: Store, paths: list[str | Path], *, base_iri: str = DEFAULT_BASE
         return import_specs(store, str(path), "draft", path.stem, [spec], rep,
                             base_iri=base_iri, validate=validate, index=index)
 
-    done = run_each(store, tabular_files(paths), "draft", one, progress=progress)
-    return DraftReport(sources=done.sources)
+    return run_each(store, tabular_files(paths), "draft", one, progress=progress)
 
 
 def suggestion_json(s: Suggestion) -> dict:
@@ -93,40 +92,3 @@ def profile_json(profile: FileProfile, ds: DatasetSpec) -> dict:
     for col, f in zip(out["columns"], ds.fields, strict=True):
         col["suggestions"] = [suggestion_json(s) for s in f.suggestions]
     return out
-
-
-def suggestion_lines(profiles: list[dict]) -> list[str]:
-    """Describe every suggestion of some profiles, one line each: column, what, why."""
-    lines = []
-    for p in profiles:
-        for col in p.get("columns", []):
-            for s in col.get("suggestions", []):
-                what = "personal data" if s["kind"] == "personal-data" else "concept"
-                lines.append(f"{col['name']} -> {what} {_curie(s['target'])} "
-                             f"({s['label']}, {s['confidence']:.2f}): {s['evidence']}")
-    return lines
-
-
-def _curie(iri: str) -> str:
-    from kg.namespaces import PREFIXES
-    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(str(kv[1]))):
-        if iri.startswith(str(ns)) and iri != str(ns):
-            return f"{prefix}:{iri[len(str(ns)):]}"
-    return f"<{iri}>"
-
-
-class DraftReport(ImportReport):
-    """The report of a draft run: the import report, each source listing its suggestions."""
-
-    def to_text(self) -> str:
-        """Return the readable report, the suggestions of each source under it."""
-        out = []
-        for s in self.sources:
-            text = s.to_text()
-            lines = suggestion_lines(s.profile)
-            if lines:
-                text += ("  suggestions (for a steward to accept or reject):\n" if s.ok else
-                         "  suggestions (not stored: the draft was refused):\n")
-                text += "".join(f"    - {line}\n" for line in lines)
-            out.append(text)
-        return "".join(out)

@@ -27,6 +27,8 @@ class SourceReport:
     unmapped: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     suggestions: int = 0
+    #: every suggestion, one line each: column, what it suggests, confidence, evidence
+    suggested: list[str] = field(default_factory=list)
     graphs: list[str] = field(default_factory=list)
     profile: list = field(default_factory=list)
     error: str | None = None
@@ -55,6 +57,9 @@ class SourceReport:
                 # shape, message), not only how many
                 out += "".join(f"  {line}\n" if line else "\n"
                                for line in self.validation.to_text().splitlines())
+            if self.suggested:
+                out += "  suggestions (not stored: the source was refused):\n"
+                out += "".join(f"    - {line}\n" for line in self.suggested)
             return out
         lines = [f"imported {self.source} ({self.kind}) -> <{self.graph}>: "
                  f"{len(self.products)} products, {self.triples} triples, "
@@ -70,7 +75,24 @@ class SourceReport:
             if items:
                 lines.append(f"  {title}:")
                 lines += [f"    - {i}" for i in sorted(set(items))]
+        if self.suggested:
+            lines.append("  suggestions (for a steward to accept or reject):")
+            lines += [f"    - {line}" for line in self.suggested]
         return "\n".join(lines) + "\n"
+
+
+def suggestion_line(column: str, s) -> str:
+    """One suggestion as a steward reads it: column, what, confidence, why."""
+    what = "personal data" if s.kind == "personal-data" else "concept"
+    return f"{column} -> {what} {_curie(s.target)} ({s.label}, {s.confidence:.2f}): {s.evidence}"
+
+
+def _curie(iri: str) -> str:
+    from kg.namespaces import PREFIXES
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(str(kv[1]))):
+        if iri.startswith(str(ns)) and iri != str(ns):
+            return f"{prefix}:{iri[len(str(ns)):]}"
+    return f"<{iri}>"
 
 
 @dataclass

@@ -177,3 +177,14 @@ def test_every_suggested_category_is_a_dpv_2_3_class(vocab_path, tmp_path):
     finally:
         store.close()
     assert stored and stored - known == set()
+
+
+def test_the_dbt_report_lists_each_suggestion_with_its_evidence(demo_path):
+    """Not only "28 suggestions": each one, by model and column, with what and why."""
+    out = _import(demo_path)
+    assert "suggestions (for a steward to accept or reject):" in out
+    lines = [line.strip() for line in out.splitlines() if " -> personal data " in line]
+    assert any(line.startswith("- ") and "first_name -> personal data pd:Name" in line
+               and "column name 'first_name'" in line for line in lines), lines
+    assert any("customer_id -> concept" in line and "(Customer," in line
+               for line in out.splitlines())
