@@ -3,8 +3,11 @@ own-graph tests (each module gives its own data and token)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
+
+import pytest
 
 from kg import accounts
 from kg.config import Settings
@@ -38,3 +41,26 @@ def steward_app(template_path: Path, tmp_path: Path, token: str, **settings):
     accounts.add(app.config["MESHKG_ACCOUNTS_FILE"], "alice", "alice-password", "steward")
     accounts.add(app.config["MESHKG_ACCOUNTS_FILE"], "root", "root-password", "admin")
     return app
+
+
+def steward_fixtures(name: str, data: str, token: str, **settings):
+    """Return the module's `_template` and `app` fixtures: `data` built once as `name`,
+    a fresh steward app over a copy of it per test (closed after)."""
+
+    @pytest.fixture(scope="module")
+    def _template(tmp_path_factory):
+        return template(tmp_path_factory, name, data)
+
+    @pytest.fixture
+    def app(_template, tmp_path):
+        app = steward_app(_template, tmp_path, token, **settings)
+        yield app
+        app.extensions["meshkg.store"].close()
+
+    return _template, app
+
+
+def csrf_token(client, url: str = "/signin") -> str:
+    """Return the CSRF token of the form on the page at `url`."""
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

@@ -7,13 +7,12 @@ the check (issue "Nothing acknowledged is lost, the audit trail cannot be forged
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 
 import pytest
 
 from kg import curation
-from tests.webapp._stewards import steward_app, template
+from tests.webapp._stewards import csrf_token, steward_fixtures
 
 EX = "https://example.org/id/"
 SALE = EX + "sale"
@@ -30,27 +29,13 @@ ex:sale a skos:Concept ; skos:prefLabel "Sale"@en ; skos:definition "A sale."@en
 """
 
 
-@pytest.fixture(scope="module")
-def _template(tmp_path_factory):
-    return template(tmp_path_factory, "csrf", DATA)
-
-
-@pytest.fixture
-def app(_template, tmp_path):
-    app = steward_app(_template, tmp_path, TOKEN, updates_enabled=True)
-    yield app
-    app.extensions["meshkg.store"].close()
-
-
-def _csrf(client, url="/signin") -> str:
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+_template, app = steward_fixtures("csrf", DATA, TOKEN, updates_enabled=True)
 
 
 def _signed_in(app, name="alice"):
     client = app.test_client()
     r = client.post("/signin", data={"name": name, "password": f"{name}-password",
-                                     "csrf_token": _csrf(client), "next": "/curate"},
+                                     "csrf_token": csrf_token(client), "next": "/curate"},
                     headers=SAME)
     assert r.status_code == 303
     return client
@@ -96,7 +81,7 @@ ROUTES = {
 @pytest.mark.parametrize("origin", [EVIL, SAME, {}], ids=["cross-origin", "same-origin",
                                                           "no-origin"])
 @pytest.mark.parametrize("route", sorted(ROUTES))
-def test_basic_authorization_does_not_skip_csrf(app, route, origin):
+def test_basic_authorization_does_not_skipcsrf_token(app, route, origin):
     """A signed-in session plus `Authorization: Basic …`, without the form's CSRF token
     (or from another origin): 403, nothing written."""
     path, who, form = ROUTES[route]
@@ -128,7 +113,7 @@ def test_basic_authorization_with_the_csrf_token_saves_as_the_signed_in_steward(
     post like any other (a redirect, not the JSON answer of a bearer client)."""
     client = _signed_in(app)
     data = {**_concept_form(app), "label-0-definition": "Sharper.",
-            "csrf_token": _csrf(client, f"/curate/concept?iri={SALE}")}
+            "csrf_token": csrf_token(client, f"/curate/concept?iri={SALE}")}
     r = client.post("/curate/concept", data=data, headers={**BASIC, **SAME})
     assert r.status_code == 303, r.get_data(as_text=True)
     [change] = curation.history(app.extensions["meshkg.store"], SALE)
@@ -138,7 +123,7 @@ def test_basic_authorization_with_the_csrf_token_saves_as_the_signed_in_steward(
 def test_a_wrong_bearer_token_never_falls_back_to_the_session(app):
     client = _signed_in(app)
     before = _state(app)
-    data = {**_concept_form(app), "csrf_token": _csrf(client, f"/curate/concept?iri={SALE}")}
+    data = {**_concept_form(app), "csrf_token": csrf_token(client, f"/curate/concept?iri={SALE}")}
     r = client.post("/curate/concept", data=data,
                     headers={"Authorization": "Bearer wrong", **SAME})
     assert r.status_code == 401

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from kg import accounts, curation
-from tests.webapp._stewards import steward_app, template
+from tests.webapp._stewards import csrf_token, steward_fixtures
 
 EX = "https://example.org/id/"
 SALE = EX + "sale"
@@ -23,16 +23,7 @@ ex:sale a skos:Concept ; skos:prefLabel "Sale"@en , "Verkauf"@de ;
 """
 
 
-@pytest.fixture(scope="module")
-def _template(tmp_path_factory):
-    return template(tmp_path_factory, "curation-web", DATA)
-
-
-@pytest.fixture
-def app(_template, tmp_path):
-    app = steward_app(_template, tmp_path, TOKEN)
-    yield app
-    app.extensions["meshkg.store"].close()
+_template, app = steward_fixtures("curation-web", DATA, TOKEN)
 
 
 @pytest.fixture
@@ -40,13 +31,8 @@ def client(app):
     return app.test_client()
 
 
-def _csrf(client, url="/signin") -> str:
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def signin(client, name="alice", password="alice-password"):
-    token = _csrf(client)
+    token = csrf_token(client)
     return client.post("/signin", data={"name": name, "password": password,
                                         "csrf_token": token, "next": "/curate"},
                        headers=ORIGIN)
@@ -74,7 +60,7 @@ def test_reading_needs_no_account_but_the_edit_form_does(client):
 
 
 def test_wrong_password_is_401_and_session_cookie_is_httponly_lax(client):
-    token = _csrf(client)
+    token = csrf_token(client)
     r = client.post("/signin", data={"name": "alice", "password": "nope",
                                      "csrf_token": token}, headers=ORIGIN)
     assert r.status_code == 401
@@ -119,7 +105,7 @@ def test_forged_or_missing_csrf_is_refused_and_nothing_written(client, app, head
 
 
 def test_post_without_steward_is_401(client, app):
-    token = _csrf(client)
+    token = csrf_token(client)
     r = client.post("/curate/concept", data={"csrf_token": token, "iri": SALE},
                     headers=ORIGIN)
     assert r.status_code == 401
@@ -155,7 +141,7 @@ def test_shacl_refused_edit_is_422_keeps_input_and_store(client, app):
 
 def test_new_resource_with_javascript_iri_is_400(client, app):
     signin(client)
-    token = _csrf(client, "/curate/concept")
+    token = csrf_token(client, "/curate/concept")
     r = client.post("/curate/concept", data={
         "csrf_token": token, "iri": "javascript:alert(1)", "label-0-lang": "en",
         "label-0-pref": "X", "in_scheme": EX + "scheme", "comment": "c"}, headers=ORIGIN)
@@ -169,7 +155,7 @@ def test_history_revert_restores(client, app):
     form.update({"label-0-definition": "Temporary.", "comment": "try"})
     client.post("/curate/concept", data=form, headers=ORIGIN)
     [change] = curation.history(app.extensions["meshkg.store"], SALE)
-    token = _csrf(client, f"/history?iri={SALE}")
+    token = csrf_token(client, f"/history?iri={SALE}")
     r = client.post("/history/revert", data={"csrf_token": token, "change": change.id,
                                              "comment": "undo"}, headers=ORIGIN)
     assert r.status_code == 303
@@ -208,7 +194,7 @@ def test_admin_adds_and_removes_accounts_steward_may_not(client, app):
     assert client.get("/admin/accounts").status_code == 403
     admin = app.test_client()
     signin(admin, "root", "root-password")
-    token = _csrf(admin, "/admin/accounts")
+    token = csrf_token(admin, "/admin/accounts")
     r = admin.post("/admin/accounts", data={"csrf_token": token, "action": "add",
                                             "name": "bob", "password": "bob-password-1",
                                             "role": "steward"}, headers=ORIGIN)

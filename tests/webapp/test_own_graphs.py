@@ -6,7 +6,6 @@ acknowledged is lost, the audit trail cannot be forged")."""
 from __future__ import annotations
 
 import io
-import re
 
 import pyoxigraph as ox
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from kg import curation
 from kg.namespaces import META_GRAPH, is_managed_graph
 from kg.searchindex import LABELS_GRAPH
-from tests.webapp._stewards import steward_app, template
+from tests.webapp._stewards import csrf_token, steward_fixtures
 
 EX = "https://example.org/id/"
 SALE = EX + "sale"
@@ -37,16 +36,7 @@ FORGED = b"<urn:meshkg:change:forged> <http://www.w3.org/2000/01/rdf-schema#comm
 TTL = {"Content-Type": "text/turtle"}
 
 
-@pytest.fixture(scope="module")
-def _template(tmp_path_factory):
-    return template(tmp_path_factory, "own-graphs", DATA)
-
-
-@pytest.fixture
-def app(_template, tmp_path):
-    app = steward_app(_template, tmp_path, TOKEN, updates_enabled=True)
-    yield app
-    app.extensions["meshkg.store"].close()
+_template, app = steward_fixtures("own-graphs", DATA, TOKEN, updates_enabled=True)
 
 
 @pytest.fixture
@@ -54,15 +44,10 @@ def store(app):
     return app.extensions["meshkg.store"]
 
 
-def _csrf(client, url="/signin") -> str:
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def _signed_in(app, name: str):
     client = app.test_client()
     client.post("/signin", data={"name": name, "password": f"{name}-password",
-                                 "csrf_token": _csrf(client), "next": "/curate"},
+                                 "csrf_token": csrf_token(client), "next": "/curate"},
                 headers=ORIGIN)
     return client
 
@@ -160,19 +145,24 @@ def _sale_form(store, comment="forged") -> dict:
             "in_scheme": EX + "scheme", "comment": comment}
 
 
-@pytest.mark.parametrize("who", ["token", "alice", "root"])
-def test_curation_form_refuses_a_resource_held_in_meshkg_own_graph(app, store, who):
-    kept = _govern_sale(store)
-    before = _snapshot(store)
-    data = _sale_form(store)
+def _refused_as(app, who: str, form_page: str, action: str, data: dict) -> None:
+    """Post `data` to `action` as the steward token or a signed-in `who` (with the CSRF
+    token of `form_page`) and expect a 403 that names the governance graph."""
     if who == "token":
         client, headers = app.test_client(), BEARER
     else:
         client, headers = _signed_in(app, who), ORIGIN
-        data["csrf_token"] = _csrf(client, f"/curate/concept?iri={SALE}")
-    r = client.post("/curate/concept", data=data, headers=headers)
+        data["csrf_token"] = csrf_token(client, form_page)
+    r = client.post(action, data=data, headers=headers)
     assert r.status_code == 403, r.get_data(as_text=True)
     assert GOVERNANCE in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("who", ["token", "alice", "root"])
+def test_curation_form_refuses_a_resource_held_in_meshkg_own_graph(app, store, who):
+    kept = _govern_sale(store)
+    before = _snapshot(store)
+    _refused_as(app, who, f"/curate/concept?iri={SALE}", "/curate/concept", _sale_form(store))
     assert store.dump(GOVERNANCE, "nquads") == kept
     assert _snapshot(store) == before
 
@@ -196,15 +186,8 @@ def _forge_change(store) -> str:
 def test_revert_refuses_a_change_that_names_meshkg_own_graph(app, store, who):
     change_id = _forge_change(store)
     before = _snapshot(store)
-    data = {"change": change_id, "comment": "undo"}
-    if who == "token":
-        client, headers = app.test_client(), BEARER
-    else:
-        client, headers = _signed_in(app, who), ORIGIN
-        data["csrf_token"] = _csrf(client, f"/history?iri={SALE}")
-    r = client.post("/history/revert", data=data, headers=headers)
-    assert r.status_code == 403, r.get_data(as_text=True)
-    assert GOVERNANCE in r.get_data(as_text=True)
+    _refused_as(app, who, f"/history?iri={SALE}", "/history/revert",
+                {"change": change_id, "comment": "undo"})
     assert _snapshot(store) == before
 
 
