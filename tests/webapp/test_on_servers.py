@@ -9,9 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from kg.config import Settings
-from kg.store.oxigraph import OxigraphStore
 from tests.conftest import SERVER_BACKENDS, server_settings, server_with
+from tests.webapp._demo_apps import app_over, demo_copy
 from webapp import create_app
 
 P = "https://demo.meshkg.org/id/product/"
@@ -23,11 +22,8 @@ DECISION = {"product": P + "customer-master", "action": "use", "purpose": "Custo
 @pytest.fixture(scope="module")
 def embedded(_demo_template, tmp_path_factory):
     """The demo on the embedded store, to compare answers with."""
-    import shutil
-    path = tmp_path_factory.mktemp("embedded") / "store"
-    shutil.copytree(_demo_template[0], path)
-    store = OxigraphStore(path)
-    yield create_app(Settings(store=str(path), load_demo=False), store).test_client()
+    app, store = app_over(demo_copy(_demo_template[0], tmp_path_factory.mktemp("embedded")))
+    yield app.test_client()
     store.close()
 
 

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.config import Settings
 from kg.store.oxigraph import OxigraphStore
+from tests.webapp._demo_apps import app_over, demo_copy
 from webapp import create_app
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -249,10 +250,8 @@ def test_scheme_page_of_an_unknown_scheme_is_404(browse):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, _demo_template):
-    path = tmp_path_factory.mktemp("schemes-demo") / "store"
-    shutil.copytree(_demo_template[0], path)
-    store = OxigraphStore(path)
-    yield create_app(Settings(store=str(path), load_demo=False), store).test_client()
+    app, store = app_over(demo_copy(_demo_template[0], tmp_path_factory.mktemp("schemes-demo")))
+    yield app.test_client()
     store.close()
 
 
