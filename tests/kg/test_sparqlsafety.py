@@ -7,39 +7,36 @@ where they point, and nothing may connect to it.
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
 
 from kg.errors import QueryRefused
 from kg.sparqlsafety import check_query, check_update
+from tests._sockets import listening
 
 
 @pytest.fixture
 def listener():
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(5)
-    srv.settimeout(0.2)
-    hits: list[bytes] = []
-    stop = threading.Event()
+    """(port, what each connection to it sent): a socket that records every connection."""
+    with listening(0.2) as srv:
+        hits: list[bytes] = []
+        stop = threading.Event()
 
-    def accept():
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            hits.append(conn.recv(200))
-            conn.close()
+        def accept():
+            while not stop.is_set():
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    continue
+                hits.append(conn.recv(200))
+                conn.close()
 
-    t = threading.Thread(target=accept, daemon=True)
-    t.start()
-    yield srv.getsockname()[1], hits
-    stop.set()
-    t.join(2)
-    srv.close()
+        t = threading.Thread(target=accept, daemon=True)
+        t.start()
+        yield srv.getsockname()[1], hits
+        stop.set()
+        t.join(2)
 
 
 QUERIES = [
@@ -73,30 +70,30 @@ UPDATES = [
 ]
 
 
-@pytest.mark.parametrize("text", QUERIES)
-def test_a_hidden_service_is_refused_and_nothing_connects(listener, text):
+def _refused_by_check_and_store(listener, text: str, check, run: str):
+    """`check` and the embedded store's `run` ("query" or "update") both refuse `text`
+    aimed at the listener; return the store, which nothing may have connected from."""
     from kg.store.oxigraph import OxigraphStore
     port, hits = listener
     sparql = text.format(port=port)
     with pytest.raises(QueryRefused):
-        check_query(sparql)
+        check(sparql)
     store = OxigraphStore()
     with pytest.raises(QueryRefused):
-        store.query(sparql)
+        getattr(store, run)(sparql)
     assert hits == []
+    return store
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_a_hidden_service_is_refused_and_nothing_connects(listener, text):
+    _refused_by_check_and_store(listener, text, check_query, "query")
 
 
 @pytest.mark.parametrize("text", UPDATES)
 def test_a_hidden_load_is_refused_and_nothing_connects(listener, text):
-    from kg.store.oxigraph import OxigraphStore
-    port, hits = listener
-    sparql = text.format(port=port)
-    with pytest.raises(QueryRefused):
-        check_update(sparql)
-    store = OxigraphStore()
-    with pytest.raises(QueryRefused):
-        store.update(sparql)
-    assert hits == [] and store.graphs() == {}
+    store = _refused_by_check_and_store(listener, text, check_update, "update")
+    assert store.graphs() == {}
 
 
 @pytest.mark.parametrize("sparql", [

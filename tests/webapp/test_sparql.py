@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import threading
 import time
 
@@ -15,6 +14,8 @@ import requests
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, TSV, TURTLE, XML, SPARQLWrapper
+
+from tests._sockets import listening
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 ORDERS = "https://demo.meshkg.org/id/product/orders"
@@ -297,12 +298,8 @@ def test_invalid_utf8_body_is_400(server):
 @pytest.fixture
 def listener():
     """A listening socket that records whether anything connects to it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(5)
-    sock.settimeout(0.5)
-    yield sock
-    sock.close()
+    with listening(0.5) as sock:
+        yield sock
 
 
 def _assert_no_connection(sock) -> None:
