@@ -448,6 +448,15 @@ def replace_section(name: str, body: str, path: Path = RESULTS) -> None:
     path.write_text(text)
 
 
+def publish(name: str, record: dict, text: str, no_write: bool) -> None:
+    """Write output/<name>.json, print `text` and, unless no_write, make it section `name`."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / f"{name}.json").write_text(json.dumps(record, indent=1))
+    print(text)
+    if not no_write:
+        replace_section(name, text)
+
+
 def _by(cells: list[dict], side: str, kind: str, c: int) -> dict | None:
     return next((x for x in cells if (x["side"], x["kind"], x["clients"]) == (side, kind, c)),
                 None)
@@ -596,20 +605,30 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kinds", type=lambda s: s.split(","), default=list(KINDS),
                    help="requests to measure (" + ",".join(KINDS) + ")")
     p.add_argument("--skip-baseline", action="store_true", help="meshkg only")
+    add_results_options(p)
+    return p
+
+
+def add_results_options(p: argparse.ArgumentParser) -> None:
+    """Add --no-write and --note, the options of the benchmarks that write a results section."""
     p.add_argument("--no-write", action="store_true", help=f"do not rewrite {RESULTS.name}")
     p.add_argument("--note", action="append", default=[], help="a note for the results")
-    return p
 
 
 def _sigterm(*_):
     raise KeyboardInterrupt
 
 
+def interrupt_on_sigterm() -> None:
+    """Make SIGTERM raise KeyboardInterrupt, so that finally-blocks stop the servers."""
+    signal.signal(signal.SIGTERM, _sigterm)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the endpoint benchmark for each --n; print the tables, write the results."""
     args = _parser().parse_args(argv)
     sizes = args.n or [1000]
-    signal.signal(signal.SIGTERM, _sigterm)  # finally-blocks stop the servers on TERM too
+    interrupt_on_sigterm()
     command = "python -m bench.endpoint " + " ".join(sys.argv[1:] if argv is None else argv)
     load: list[float] = []
     runs = []
@@ -620,13 +639,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: servers stopped", file=sys.stderr)
         return 130
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    (OUTPUT / "endpoint.json").write_text(json.dumps(
-        {"command": command, "versions": versions(), "runs": runs, "load": load}, indent=1))
-    text = markdown(runs, command, load, args.note)
-    print(text)
-    if not args.no_write:
-        replace_section("endpoint", text)
+    publish("endpoint", {"command": command, "versions": versions(), "runs": runs,
+                         "load": load}, markdown(runs, command, load, args.note), args.no_write)
     return 0
 
 

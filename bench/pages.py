@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import random
-import signal
 import sys
 import time
 from urllib.parse import urlencode
@@ -22,12 +20,14 @@ from urllib.parse import urlencode
 from bench.endpoint import (
     OUTPUT,
     TOP_CONCEPTS,
+    add_results_options,
     build_store,
     environment_lines,
     free_port,
+    interrupt_on_sigterm,
     manifest_for,
     meshkg_server,
-    replace_section,
+    publish,
 )
 from bench.generate import _CONCEPT_WORDS, BASE, Manifest
 
@@ -185,19 +185,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds per page after which it stops, given 5 timed requests (60)")
     p.add_argument("--timeout", type=float, default=60.0,
                    help="seconds one request may take; past it the page stops (60)")
-    p.add_argument("--no-write", action="store_true", help="do not rewrite the results file")
-    p.add_argument("--note", action="append", default=[], help="a note for the results")
+    add_results_options(p)
     return p
-
-
-def _sigterm(*_):
-    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     """Time the pages at each --n; print the table, write the results section."""
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _sigterm)  # the server is stopped in a finally-block
+    interrupt_on_sigterm()  # the server is stopped in a finally-block
     command = "python -m bench.pages " + " ".join(sys.argv[1:] if argv is None else argv)
     runs, load = [], []
     try:
@@ -217,13 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: server stopped", file=sys.stderr)
         return 130
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    (OUTPUT / "pages.json").write_text(json.dumps({"command": command, "runs": runs},
-                                                  indent=1))
-    text = markdown(runs, command, load, args.note)
-    print(text)
-    if not args.no_write:
-        replace_section("pages", text)
+    publish("pages", {"command": command, "runs": runs},
+            markdown(runs, command, load, args.note), args.no_write)
     return 0
 
 
