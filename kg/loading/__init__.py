@@ -193,21 +193,25 @@ def check_literals(quads: Iterable, *, source: str, data: bytes | None = None) -
                 f"\"{char_name(bad)}\"", source=source, line=line)
         dt = o.datatype.value
         if dt in INTEGER_TYPES and integer_out_of_range(value):
-            line = _line_of(data, value.strip().encode("utf-8"))
-            shown = shorten(value.strip(), 40, "digits")
-            raise ParseError(
-                f"the integer {shown} of {where} is outside the 64-bit "
-                "range meshkg's query engine compares (-9223372036854775808 to "
-                "9223372036854775807): FILTER and ORDER BY would silently miss it; give it "
-                "as xsd:double (approximate) or as a string", source=source, line=line)
+            raise _out_of_range(
+                data, value, where, source, "integer", "digits",
+                "the 64-bit range meshkg's query engine compares (-9223372036854775808 to "
+                "9223372036854775807)")
         if dt == XSD_DECIMAL and decimal_out_of_range(value):
-            line = _line_of(data, value.strip().encode("utf-8"))
-            shown = shorten(value.strip(), 40, "characters")
-            raise ParseError(
-                f"the decimal {shown} of {where} is outside what meshkg's query engine "
-                "reads as xsd:decimal (at most 18 digits after the point, about ±1.7×10^20): "
-                "FILTER and ORDER BY would silently miss it; give it as xsd:double "
-                "(approximate) or as a string", source=source, line=line)
+            raise _out_of_range(
+                data, value, where, source, "decimal", "characters",
+                "what meshkg's query engine reads as xsd:decimal (at most 18 digits after "
+                "the point, about ±1.7×10^20)")
+
+
+def _out_of_range(data: bytes | None, value: str, where: str, source: str, kind: str,
+                  unit: str, bounds: str) -> ParseError:
+    """The refusal of a number the query engine would compare wrongly, at its line."""
+    line = _line_of(data, value.strip().encode("utf-8"))
+    return ParseError(
+        f"the {kind} {shorten(value.strip(), 40, unit)} of {where} is outside {bounds}: "
+        "FILTER and ORDER BY would silently miss it; give it as xsd:double (approximate) "
+        "or as a string", source=source, line=line)
 
 
 def _check_well_formed(data: bytes, source: str) -> None:
