@@ -77,10 +77,14 @@ def test_validate_one_product_reports_its_violation(store):
     assert "exactly one accountable owner" in proc.stdout
 
 
-def test_validate_unknown_product_is_a_usage_error(store):
-    proc = meshkg(store, "validate", "--product", "https://example.org/id/nothing")
+@pytest.mark.parametrize("product, message", [
+    ("https://example.org/id/nothing", "unknown resource"),
+    ("not an iri", "not an IRI"),
+], ids=["unknown-product", "not-an-iri"])
+def test_validate_of_a_product_it_cannot_name_is_a_usage_error(store, product, message):
+    proc = meshkg(store, "validate", "--product", product)
     assert proc.returncode == 2
-    assert "unknown resource" in proc.stderr
+    assert message in proc.stderr
 
 
 def test_validate_bad_option_is_usage_error(store):
@@ -200,9 +204,3 @@ def test_query_format_that_does_not_fit_the_result_is_a_usage_error(store, query
     proc = meshkg(store, "query", query, "--format", fmt)
     assert proc.returncode == 2
     assert "does not fit" in proc.stderr
-
-
-def test_validate_with_something_that_is_not_an_iri(store):
-    proc = meshkg(store, "validate", "--product", "not an iri")
-    assert proc.returncode == 2
-    assert "not an IRI" in proc.stderr
