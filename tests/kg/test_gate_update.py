@@ -161,12 +161,12 @@ def test_delete_insert_changing_a_value_in_place_is_written_and_validated(demo, 
 
 
 def test_delete_insert_breaking_a_shape_in_place_is_refused(demo):
-    """The same-size change is gated: an owner that is no agent refuses the update."""
+    """The same-size change is gated: an owner written as text refuses the update."""
     before = demo.dump(None, "nquads")
     with pytest.raises(ShapeViolation) as err:
         gate.apply_update(
             demo, f"DELETE {{ GRAPH <{CUSTOMER}> {{ <{MASTER}> <{OWNER}> ?o }} }} "
-                  f"INSERT {{ GRAPH <{CUSTOMER}> {{ <{MASTER}> <{OWNER}> <urn:x:nobody> }} }} "
+                  f'INSERT {{ GRAPH <{CUSTOMER}> {{ <{MASTER}> <{OWNER}> "Miriam" }} }} '
                   f"WHERE {{ GRAPH <{CUSTOMER}> {{ <{MASTER}> <{OWNER}> ?o }} }}", timeout=30)
     assert MASTER in {r.focus for r in err.value.report.results if r.severity == "Violation"}
     assert demo.dump(None, "nquads") == before
