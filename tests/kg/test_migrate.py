@@ -18,6 +18,7 @@ from kg.migrate import MIGRATION_GRAPH, migrate, migrate_command
 from kg.store import open_store
 from kg.store.oxigraph import OxigraphStore
 from tests.conftest import BACKENDS, SERVER_BACKENDS, server_env, server_settings, server_touched
+from tests.kg._faults import cut_updates_containing
 
 P = ox.NamedNode("urn:test:p")
 
@@ -173,17 +174,9 @@ def test_migrate_command_to_and_from_a_server(store_factory, tmp_path, server):
 def test_recover_command_finishes_an_interrupted_write(store_factory, monkeypatch):
     """`meshkg recover` rolls a journaled write forward (docs/remote.md, Writes)."""
     from kg.errors import StoreError
-    from kg.store.remote import RemoteStore
     store = store_factory("virtuoso")
     counts = seed(store)
-    post = RemoteStore._post_update
-
-    def cut(self, text, timeout=None):
-        if "ADD SILENT GRAPH" in text:
-            raise StoreError("connection reset (simulated)")
-        return post(self, text, timeout)
-
-    monkeypatch.setattr(RemoteStore, "_post_update", cut)
+    cut_updates_containing(monkeypatch, "ADD SILENT GRAPH")
     with pytest.raises(StoreError, match="finished by the next write"):
         seed(store)  # the same graphs again: each is a replace
     monkeypatch.undo()
