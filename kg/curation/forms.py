@@ -263,8 +263,8 @@ def _one(desc: Description, s, p):
 
 
 def _product_parts(desc: Description) -> dict:
-    """Find the dataset, fields and policy a product owns."""
-    s = ox.NamedNode(desc.iri)
+    """Find the dataset, fields and policy a product owns (none for a new product)."""
+    s = ox.NamedNode(desc.iri or "urn:meshkg:new")
     datasets = [d for port in _objects(desc, s, DPROD.outputPort)
                 for d in _objects(desc, port, DCAT.servesDataset)]
     fields = [f for d in datasets for f in _objects(desc, d, MESH.hasField)]

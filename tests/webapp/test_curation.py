@@ -124,19 +124,36 @@ def test_wrong_bearer_token_is_401_and_good_one_saves(client, app):
 
 
 def test_shacl_refused_edit_is_422_keeps_input_and_store(client, app):
+    from kg.validation import GatePolicy
     signin(client)
     store = app.extensions["meshkg.store"]
+    store.gate_policy = GatePolicy(mode="strict")  # setting gate = "strict"
     before = store.dump(None, "nquads")
     form = _form(client)
-    form.update({"in_scheme": "", "label-0-definition": "My careful wording.",
+    form.update({"broader": SALE, "label-0-definition": "My careful wording.",
                  "comment": "oops"})
     r = client.post("/curate/concept", data=form, headers=ORIGIN)
     html = r.get_data(as_text=True)
     assert r.status_code == 422
     assert "My careful wording." in html
     fieldset = html[html.index("Place in the vocabulary"):html.index('id="relations"')]
-    assert "concept scheme" in fieldset  # the finding sits next to the scheme field
+    assert "broader than itself" in fieldset  # the finding sits next to the broader field
     assert store.dump(None, "nquads") == before
+
+
+def test_an_edit_leaving_a_finding_that_does_not_refuse_is_saved_and_shown(client, app):
+    """Under the default gate a concept taken out of its scheme is saved, and its Warning
+    is kept with it (what `meshkg validate` and the pages read)."""
+    from kg.validation import stored_findings
+    signin(client)
+    form = _form(client)
+    form.update({"in_scheme": "", "comment": "unplaced for now"})
+    r = client.post("/curate/concept", data=form, headers=ORIGIN)
+    assert r.status_code == 303, r.get_data(as_text=True)[:2000]
+    store = app.extensions["meshkg.store"]
+    assert len(curation.history(store, SALE)) == 1
+    assert ("Warning", "ConceptInSchemeShape") in {
+        (f.severity, f.shape.rsplit("#", 1)[1]) for f in stored_findings(store, SALE)}
 
 
 def test_new_resource_with_javascript_iri_is_400(client, app):
@@ -206,3 +223,13 @@ def test_admin_adds_and_removes_accounts_steward_may_not(client, app):
     admin.post("/admin/accounts", data={"csrf_token": token, "action": "remove",
                                         "name": "bob"}, headers=ORIGIN)
     assert "bob" not in accounts.load(path)
+
+
+@pytest.mark.parametrize("kind", ["concept", "product"])
+def test_the_new_resource_forms_open_for_a_steward(client, kind):
+    """The form for a new concept or product (no ?iri=) opens empty (it answered 500
+    for a product: the parts of a product without an IRI were looked up by IRI)."""
+    signin(client)
+    r = client.get(f"/curate/{kind}")
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    assert 'name="csrf_token"' in r.get_data(as_text=True)
