@@ -39,8 +39,9 @@ def load(ctx, paths, fmt, graph, no_validate, contexts):
                    f"{v.count('Warning')} warnings")
         if v.count("Violation"):
             click.echo(f"kept {v.count('Violation')} violation(s) as findings (none refuses a "
-                       "write under gate = governance); `meshkg validate` lists them, the "
-                       "governance page shows them")
+                       "write under gate = governance); `meshkg validate` lists them, each "
+                       "product page and the home page count show them, `meshkg check` "
+                       "records them for the governance page")
     if report.inference is not None:
         click.echo(f"inferred {report.inference.triples} triples "
                    f"in {report.inference.seconds:.2f} s")
@@ -76,8 +77,10 @@ def validate(ctx, products, fmt, dprod, rules):
     shapes = load_shapes(_rule_files(rules), dprod=dprod)
     if products:
         _check_known(store, products)
+    # the findings kept for the pages are those of meshkg's shapes: a run with DPROD's
+    # shapes or rule files reports, and leaves what the pages show as it was
     report = validate_store(store, list(products) or None, shapes=shapes,
-                            engine=ctx.obj.shacl_engine)
+                            engine=ctx.obj.shacl_engine, save=not (dprod or rules))
     _print_report(report, fmt)
     ctx.exit(0 if report.conforms else 1)
 
