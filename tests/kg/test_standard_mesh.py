@@ -150,3 +150,14 @@ def test_validating_with_dprods_shapes_reports_but_keeps_what_the_pages_show(sto
     dprod = meshkg(store, "validate", "--dprod")
     assert dprod.returncode == 1 and "DataProduct-label" in dprod.stdout
     assert _stats(store)["resources failing"] == "0"
+
+
+def test_an_ill_typed_literal_in_a_vocabulary_prints_no_traceback(store):
+    """Skosmos' test-hierarchy.ttl holds "1986-21-00"^^xsd:date on purpose: it loads, kept
+    as written, and the steward reads meshkg's report, not rdflib's tracebacks."""
+    path = (Path(__file__).parent.parent / "data" / "corpora" / "skos-schemes" / "skosmos"
+            / "test-hierarchy.ttl")
+    proc = meshkg(store, "load", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Failed to convert" not in proc.stderr
+    assert "Traceback" not in meshkg(store, "validate").stderr
