@@ -379,25 +379,24 @@ def _summarise(store: Store, report, owner: dict[str, str],
                graphs: list[str]) -> list[DomainSummary]:
     rows = store.query(load_query("governance_domains"), default_graphs=graphs).rows
     summaries: dict[str, DomainSummary] = {}
-    domain_of = {}
+    # a product with two domains (its own and an import's placeholder) counts in both
+    domain_of: dict[str, list[DomainSummary]] = {}
     for r in rows:
         domain = str(r.get("domain") or NO_DOMAIN)
         label = str(r.get("label")
                     or ("(no domain)" if domain == NO_DOMAIN else local_name(domain)))
         s = summaries.setdefault(domain, DomainSummary(domain, label))
         s.products += 1
-        domain_of[str(r["product"])] = s
+        domain_of.setdefault(str(r["product"]), []).append(s)
     failing: dict[str, set[str]] = {}
     for f in report.results:
         product = owner.get(f.focus)
-        s = domain_of.get(product) if product else None
-        if s is None:
-            continue
-        if f.severity == "Violation":
-            s.violations += 1
-            failing.setdefault(s.domain, set()).add(product)
-        elif f.severity == "Warning":
-            s.warnings += 1
+        for s in domain_of.get(product, ()) if product else ():
+            if f.severity == "Violation":
+                s.violations += 1
+                failing.setdefault(s.domain, set()).add(product)
+            elif f.severity == "Warning":
+                s.warnings += 1
     for s in summaries.values():
         s.failing_products = sorted(failing.get(s.domain, ()))
         s.passing = s.products - len(s.failing_products)

@@ -276,3 +276,25 @@ def test_check_cli_on_the_store_exits_by_violations(demo_store):
     assert out["violations"] == 1 and out["run"].startswith("urn:meshkg:governance:run:")
     with OxigraphStore(path) as store:
         assert dashboard(store).runs == 2
+
+
+def test_a_product_in_two_domains_fails_in_both_and_skos_domains_are_named(vocab_store):
+    """An import's placeholder domain beside a real one: the product is counted, and fails,
+    in each (the dashboard said "1 of 9 passing" where all 9 failed); a domain that is a
+    SKOS concept (DPROD leaves its class open) is named by its prefLabel."""
+    data = """
+@prefix dprod: <https://www.omg.org/spec/DPROD/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix ex: <https://example.org/g/> .
+ex:p a dprod:DataProduct ; dprod:domain ex:sales , <urn:meshkg:placeholder:domain> .
+ex:q a dprod:DataProduct ; dprod:domain <urn:meshkg:placeholder:domain> .
+ex:sales a skos:Concept ; skos:prefLabel "Sales"@en .
+"""
+    from kg.loading import parse_bytes
+    parsed = parse_bytes(data.encode(), "turtle", graph="urn:test:two", source="test")
+    vocab_store.write_quads({"urn:test:two": parsed.quads})
+    run = check_store(vocab_store, check_shapes())
+    by_label = {d.label: d for d in run.domains}
+    assert (by_label["Sales"].products, by_label["Sales"].passing) == (1, 0)
+    placeholder = next(d for d in run.domains if d.domain == "urn:meshkg:placeholder:domain")
+    assert (placeholder.products, placeholder.passing) == (2, 0)
