@@ -161,3 +161,15 @@ def test_an_ill_typed_literal_in_a_vocabulary_prints_no_traceback(store):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "Failed to convert" not in proc.stderr
     assert "Traceback" not in meshkg(store, "validate").stderr
+
+
+def test_load_counts_the_triples_a_graph_holds_not_those_the_file_repeats(store):
+    """UAT's RDF/XML states 760 of its triples twice: meshkg load says what the graph holds."""
+    uat = Path(__file__).parent.parent / "data" / "corpora" / "uat" / "UAT.rdf"
+    proc = meshkg(store, "load", str(uat))
+    assert proc.returncode == 0, proc.stderr
+    said = int(re.search(r"loaded (\d+) triples", proc.stdout).group(1))
+    held = json.loads(meshkg(store, "query", "--format", "json",
+                             f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{uat.resolve().as_uri()}> "
+                             "{ ?s ?p ?o } }").stdout)
+    assert said == int(held["results"]["bindings"][0]["n"]["value"]) == 24138
