@@ -120,7 +120,11 @@ def localize_contexts(data: bytes, source: str,
     except UnicodeDecodeError as exc:
         raise ParseError(f"invalid UTF-8: {exc}", source=source) from exc
     except json.JSONDecodeError as exc:
-        hint = " (this looks like Turtle)" if data.lstrip()[:1] in (b"@", b"<") else ""
+        start = data.lstrip()[:1]
+        if start in (b"{", b"["):  # JSON-LD written with a JSON mistake: say that
+            raise ParseError(f"malformed JSON: {exc.msg} (JSON-LD must be well-formed JSON)",
+                             source=source, line=exc.lineno, column=exc.colno) from exc
+        hint = " (this looks like Turtle)" if start in (b"@", b"<") else ""
         raise FormatMismatch(f"format mismatch: not JSON-LD{hint}: {exc.msg}",
                              source=source, line=exc.lineno, column=exc.colno) from exc
     except ValueError as exc:  # Python refuses int() of over 4,300 digits

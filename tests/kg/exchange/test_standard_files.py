@@ -225,7 +225,7 @@ def test_the_dprod_example_that_is_not_json_is_refused_naming_the_line(store):
     path = CORPORA / "dprod" / "examples-invalid" / "dprod-example.json"
     out = meshkg(store, "import", "dprod", path)
     assert out.exit_code == 2
-    assert "dprod-example.json:13:7" in out.stdout and "not JSON-LD" in out.stdout
+    assert "dprod-example.json:13:7" in out.stdout and "malformed JSON" in out.stdout
 
 
 # --------------------------------------------------------------------------- findings
