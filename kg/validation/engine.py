@@ -118,7 +118,7 @@ def run_engine(ntriples: bytes, shapes: Graph, *, store: Store | None = None,
             conforms, report_graph, _ = validate(
                 data, shacl_graph=core, inference="none", advanced=True,
                 allow_warnings=True, allow_infos=True, do_owl_imports=False)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, NotImplementedError) as exc:
             # a shapes graph the engine cannot compile (a steward's rule file, a
             # profile's shapes): say so, instead of a traceback
             raise UsageError(f"the SHACL engine ({engine}) cannot use these shapes: {exc}; "
