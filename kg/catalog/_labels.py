@@ -71,17 +71,18 @@ class _Labels:
 
     def __init__(self, lang: str):
         self.lang = lang
-        self._by: dict[str, set[Literal]] = defaultdict(set)
+        self._by: dict[str, set[tuple[int, Literal]]] = defaultdict(set)
 
-    def add(self, term: Node | None, label: Node | None) -> None:
-        """Note a candidate label of a resource (a non-literal is ignored)."""
+    def add(self, term: Node | None, label: Node | None, rank: int = 0) -> None:
+        """Note a candidate label of a resource, given by a property of that rank (0
+        first; see `pick_ranked`); a non-literal is ignored."""
         if term is not None and isinstance(label, Literal):
-            self._by[_name(term)].add(label)
+            self._by[_name(term)].add((rank, label))
 
     def ref(self, term: Node | str) -> Ref:
         """Return the resource with its best label, else its local name."""
         key = _name(term) if isinstance(term, Node) else term
-        best = pick(self._by.get(key, ()), self.lang)
+        best = pick_ranked(self._by.get(key, ()), self.lang)
         if best is None:
             return Ref(key, local_name(key))
         return Ref(key, str(best), best.language)

@@ -348,7 +348,7 @@ def _contacts(rows: list[dict], lang: str) -> tuple[list[dict], list[dict]]:
     for row in rows:
         key = (str(row["role"]), _name(row["agent"]))
         entry = found.setdefault(key, {"iri": key[1], "emails": set(), "urls": set()})
-        names.add(row["agent"], row.get("name"))
+        names.add(row["agent"], row.get("name"), int(row.get("rank", 0)))
         if "email" in row:
             entry["emails"].add(str(row["email"]))
         if "url" in row:

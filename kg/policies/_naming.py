@@ -7,19 +7,27 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDFS, SKOS
+from rdflib.namespace import FOAF, RDFS, SDO, SKOS
 from rdflib.term import Node
 
 from kg.namespaces import ODRL, PREFIXES
 
+_TERM_NAMES = (SKOS.prefLabel, RDFS.label)
+#: what names a party (an assignee): standard data often names an agent by foaf:name,
+#: schema:name (either scheme) or vcard:fn only, in this order after the labels
+PARTY_NAMES = (RDFS.label, SKOS.prefLabel, FOAF.name, SDO.name,
+               URIRef("http://schema.org/name"), URIRef("http://www.w3.org/2006/vcard/ns#fn"))
 
-def _label(graph: Graph, node: Node | None, *, lower: bool = False) -> str:
-    """Return the English prefLabel or label of a term, else its local name."""
+
+def _label(graph: Graph, node: Node | None, *, lower: bool = False,
+           props: tuple[URIRef, ...] = _TERM_NAMES) -> str:
+    """Return the English name of a term by the first of `props` it has (prefLabel, then
+    label, unless told), else its local name."""
     if node is None:
         return ""
     if isinstance(node, Literal):
         return str(node)
-    for prop in (SKOS.prefLabel, RDFS.label):
+    for prop in props:
         labels = list(graph.objects(node, prop))
         chosen = next((la for la in labels if getattr(la, "language", None) == "en"), None)
         chosen = chosen or next(iter(sorted(labels)), None)

@@ -7,7 +7,7 @@ from rdflib.term import Node
 
 from kg.errors import UsageError
 from kg.namespaces import ODRL
-from kg.policies._naming import _label, _short
+from kg.policies._naming import PARTY_NAMES, _label, _short
 from kg.policies.reading import (
     _action_iri,
     _inherited,
@@ -45,7 +45,7 @@ def _describe_rule(graph: Graph, policy: Node, rule: Node, kind: str) -> str:
     actions = [_action_iri(graph, a) for a in _inherited(graph, rule, policy, ODRL.action)]
     verb = " or ".join(_label(graph, a, lower=True) for a in actions) or "act on"
     assignees = _inherited(graph, rule, policy, ODRL.assignee)
-    who = " or ".join(_label(graph, a) for a in assignees)
+    who = " or ".join(_label(graph, a, props=PARTY_NAMES) for a in assignees)
     if kind == "permission":
         head = f"{who or 'Anyone'} may {verb} this product"
     elif who:
