@@ -221,12 +221,15 @@ def _page_arg() -> int:
 
 @bp.get("/concept")
 def concept():
-    """A concept page: its schemes, labels, notes, links, typed relations, the products
-    that cover it and those that state they do not, products about it (50 to a page,
+    """A concept page: its schemes, labels, notes, links, typed relations, how many
+    products it is the dprod:domain of (a link to the domain page), the products that
+    cover it and those that state they do not, products about it (50 to a page,
     `?page=`), a picture."""
     store, lang = get_store(), _lang()
     c = catalog.concept(store, _iri_arg(), lang, page=_page_arg(), per_page=catalog.PER_PAGE)
-    return render_template("concept.html", c=c, pic=concept_picture(c), lang=lang)
+    domain_of = len(catalog.products_by(store, DPROD.domain, c.iri, lang).items)
+    return render_template("concept.html", c=c, pic=concept_picture(c), lang=lang,
+                           domain_of=domain_of)
 
 
 def _scheme_tree(store, s: catalog.Scheme, lang: str, open_iri: str | None):

@@ -3,6 +3,7 @@ page shows an IRI."""
 
 from __future__ import annotations
 
+from rdflib import URIRef
 from rdflib.namespace import SKOS
 
 from kg.catalog._cache import _kept
@@ -58,7 +59,11 @@ def _validation_summary(store: Store) -> dict:
 
 
 def kind_of(store: Store, iri: str) -> str | None:
-    """Tell which page shows an IRI: product, concept, scheme, domain, policy, or None."""
+    """Tell which page shows an IRI: product, concept, scheme, domain, policy, or None.
+
+    A concept (or an untyped IRI) that some product names as its dprod:domain is shown by
+    the domain page: DPROD leaves the domain's class open, and standard data often makes
+    it a skos:Concept of a scheme of domains."""
     try:
         node = _iri(iri)
     except UsageError:
@@ -66,10 +71,17 @@ def kind_of(store: Store, iri: str) -> str | None:
     res, _ = _run(store, "catalog_kind", {"iri": node})
     types = {r["type"] for r in res.rows}
     for t, kind in ((DPROD.DataProduct, "product"), (SKOS.ConceptScheme, "scheme"),
-                    (MESH.DataDomain, "domain"), (DPV.PersonalData, "privacy"),
-                    (SKOS.Concept, "concept")):
+                    (MESH.DataDomain, "domain"), (DPV.PersonalData, "privacy")):
         if t in types:
             return kind
     if types & {ODRL.Policy, ODRL.Set, ODRL.Offer, ODRL.Agreement}:
         return "policy"
-    return None
+    if _domain_of(store, node):
+        return "domain"
+    return "concept" if SKOS.Concept in types else None
+
+
+def _domain_of(store: Store, node: URIRef) -> bool:
+    """Tell whether some data product names a node as its dprod:domain."""
+    res, _ = _run(store, "catalog_products_by", {"prop": DPROD.domain, "value": node})
+    return bool(res.rows)
