@@ -255,6 +255,11 @@ def resource():
     iri = request.args.get("iri", "")
     if not iri:
         raise UsageError("give the IRI to describe: /resource?iri=…")
+    return _see_page_or_answer(iri)
+
+
+def _see_page_or_answer(iri: str):
+    """Send a browser to the catalog page of an IRI (303 See Other), else describe it."""
     page = _rich_page(iri)
     if page is not None:
         resp = redirect(page, code=303)
@@ -279,8 +284,9 @@ def _rich_page(iri: str) -> str | None:
 
 
 def own(rest: str):
-    """Describe an IRI of our own namespace, served at its own path."""
-    return _answer(get_settings().base_iri + rest)
+    """Describe an IRI of our own namespace, served at its own path; a browser asking
+    about a product, concept, scheme, domain or policy is sent to its page instead."""
+    return _see_page_or_answer(get_settings().base_iri + rest)
 
 
 @bp.record_once

@@ -51,7 +51,8 @@ def test_description_holds_only_the_resource(server):
 
 
 def test_browsers_get_html(server):
-    r = requests.get(server.url + ORDERS_PATH, headers={"Accept": BROWSER}, timeout=30)
+    r = requests.get(server.url + ORDERS_PATH, params={"format": "html"},
+                     headers={"Accept": BROWSER}, timeout=30)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     assert "<h1>Orders</h1>" in r.text
     assert 'href="/id/team/sales"' in r.text
@@ -96,11 +97,12 @@ def test_unsatisfiable_accept_is_406(server):
 
 
 def test_html_escapes_labels_and_never_links_javascript(server):
-    r = requests.get(server.url + "/id/product/revenue", headers={"Accept": BROWSER},
-                     timeout=30)
+    r = requests.get(server.url + "/id/product/revenue", params={"format": "html"},
+                     headers={"Accept": BROWSER}, timeout=30)
     assert "<script>alert" not in r.text and "<img src=x" not in r.text
     assert "&lt;script&gt;" in r.text
-    r = requests.get(server.url + ORDERS_PATH, headers={"Accept": BROWSER}, timeout=30)
+    r = requests.get(server.url + ORDERS_PATH, params={"format": "html"},
+                     headers={"Accept": BROWSER}, timeout=30)
     assert "javascript:alert(1)" in r.text
     assert 'href="javascript' not in r.text and "iri=javascript" not in r.text
 
@@ -119,8 +121,9 @@ def test_the_search_index_is_not_part_of_a_description(server):
         infer(server.store)
     assert server.store.ask(f"ASK {{ GRAPH <{searchindex.DISCOVERY_GRAPH}> "
                             f"{{ <{ORDERS}> ?p ?o }} }}")
-    for accept in ("application/n-triples", BROWSER):
-        r = requests.get(server.url + ORDERS_PATH, headers={"Accept": accept}, timeout=30)
+    for fmt in ("ntriples", "html"):
+        r = requests.get(server.url + ORDERS_PATH, params={"format": fmt},
+                         headers={"Accept": BROWSER}, timeout=30)
         assert r.status_code == 200 and "urn:meshkg:index:" not in r.text
 
 
