@@ -54,7 +54,9 @@ def app_url(tmp_path_factory, browser):
     desc = curation.describe(store, PRODUCT)
     curation.save(store, PRODUCT, curation.product_triples(PRODUCT, PRODUCT_VALUES, desc),
                   steward="setup", comment="fixture", version=desc.version, infer=False)
-    app = create_app(Settings(store=str(tmp / "store"), load_demo=False, secret_key="t"), store)
+    # gate = "strict": every Violation refuses a save, as a steward's team may choose
+    app = create_app(Settings(store=str(tmp / "store"), load_demo=False, secret_key="t",
+                              gate="strict"), store)
     app.config["MESHKG_ACCOUNTS_FILE"] = str(tmp / "accounts.toml")
     accounts.add(app.config["MESHKG_ACCOUNTS_FILE"], "alice", "alice-password")
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
@@ -105,14 +107,14 @@ def test_edit_definition_shows_on_concept_page_then_history_and_revert(steward):
 def test_refused_edit_shows_report_next_to_field_and_keeps_input(steward):
     page = steward
     page.goto(f"/curate/concept?iri={SALE}")
-    page.fill("#f-in_scheme", "")
+    page.fill("#f-broader", SALE)  # the concept broader than itself: a cycle
     page.fill("#f-label-0-definition", "Wording I want to keep.")
-    page.fill("#f-comment", "try without scheme")
+    page.fill("#f-comment", "try a cycle")
     with page.expect_response(lambda r: r.request.method == "POST") as resp:
         page.click("button[type=submit]:has-text('Save')")
-    assert resp.value.status == 422
-    finding = page.locator("#f-in_scheme ~ p.finding-violation")
-    assert "concept scheme" in finding.first.inner_text()
+    assert resp.value.status == 422  # the app runs with gate = "strict"
+    finding = page.locator("#f-broader ~ p.finding-violation")
+    assert "broader than itself" in finding.first.inner_text()
     assert page.input_value("#f-label-0-definition") == "Wording I want to keep."
     page.goto(f"/concept?iri={SALE}")
     assert "Wording I want to keep." not in page.content()
