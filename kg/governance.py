@@ -522,6 +522,13 @@ def _products_with_findings(store: Store) -> dict[str, list[tuple[str, int, int]
     return out
 
 
+def kept_findings(store: Store) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """Before any `meshkg check`: per domain (sorted, no domain last), the products whose
+    findings the gate kept on their last load, import or edit, with their counts."""
+    found = _products_with_findings(store)
+    return sorted(found.items(), key=lambda kv: (kv[0] == NO_DOMAIN, kv[0]))
+
+
 def domain_products(store: Store, domain: str) -> list[tuple[str, dict | None]]:
     """Return the products of a domain with their last stored validation status."""
     from kg.validation import product_status

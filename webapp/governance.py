@@ -54,8 +54,12 @@ def may_page():
 @bp.get("/governance")
 def dashboard():
     """Per domain: products passing, violations, warnings, the trend, products with findings."""
-    board = governance.dashboard(get_store())
-    return render_template("governance.html", board=board)
+    store = get_store()
+    board = governance.dashboard(store)
+    # before any check, what the gate kept on loads, imports and edits is still shown
+    kept = governance.kept_findings(store) if not board.domains else []
+    return render_template("governance.html", board=board, kept=kept,
+                           no_domain=governance.NO_DOMAIN)
 
 
 @bp.get("/governance/domain/<slug>")

@@ -39,9 +39,8 @@ def load(ctx, paths, fmt, graph, no_validate, contexts):
                    f"{v.count('Warning')} warnings")
         if v.count("Violation"):
             click.echo(f"kept {v.count('Violation')} violation(s) as findings (none refuses a "
-                       "write under gate = governance); `meshkg validate` lists them, each "
-                       "product page and the home page count show them, `meshkg check` "
-                       "records them for the governance page")
+                       "write under gate = governance); `meshkg validate` lists them, the "
+                       "product pages and the governance page show them")
     if report.inference is not None:
         click.echo(f"inferred {report.inference.triples} triples "
                    f"in {report.inference.seconds:.2f} s")

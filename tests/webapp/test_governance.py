@@ -148,3 +148,26 @@ def test_dashboard_shows_counts_and_trend_after_checks(demo, client):
     text = page.get_data(as_text=True)
     assert "6 of 6 products pass" in text and P + "customer-master" in text
     assert client.get("/governance/domain/atlantis").status_code == 404
+
+
+def test_before_any_check_the_dashboard_shows_the_findings_loads_kept(embedded_store, tmp_path):
+    """A load keeps the Violations that do not refuse (here a product without a
+    description); the governance page shows them before anyone runs `meshkg check`."""
+    from pathlib import Path
+
+    from kg.sources import ensure_vocabularies, load_files
+    vocab_store = embedded_store
+    ensure_vocabularies(vocab_store)
+    mesh = Path(__file__).parents[1] / "data" / "standard" / "mesh.ttl"
+    text = mesh.read_text(encoding="utf-8").replace(
+        '  dct:description "Every till receipt from our physical stores, by day and store."@en ;\n',
+        "")
+    data = tmp_path / "mesh.ttl"
+    data.write_text(text, encoding="utf-8")
+    load_files(vocab_store, [data])
+    app = create_app(Settings(store="memory", load_demo=False), store=vocab_store)
+    html = app.test_client().get("/governance").get_data(as_text=True)
+    assert "No check has been recorded yet" in html
+    kept = html[html.index("Findings kept on loads"):]
+    assert "store-sales (1/" in kept and "/domain?iri=" in kept
+    assert "customers (0/" in kept  # warnings only: listed, no violation
