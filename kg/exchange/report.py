@@ -69,7 +69,8 @@ class SourceReport:
             lines.append(f"  written without validation refusing it (--no-validate): "
                          f"{self.stored_findings} findings stored ({v.count('Violation')} "
                          f"violations, {v.count('Warning')} warnings, {v.count('Info')} "
-                         "infos); `meshkg validate`, the product pages and the governance page show them")
+                         "infos); `meshkg validate`, the product pages and the governance "
+                         "page show them")
         for title, items in (("mapped", self.mapped), ("kept as text", self.text_only),
                              ("not mapped", self.unmapped), ("to review", self.findings)):
             if items:

@@ -85,8 +85,8 @@ def test_an_ownerless_product_and_unprotected_personal_data_are_refused_by_name(
     "<https://www.omg.org/spec/DPROD/DataContract>", "<https://www.omg.org/spec/DPROD/DataOffer>",
 ])
 def test_every_kind_of_odrl_policy_passes_the_gate_and_validate_alike(store, tmp_path, policy_type):
-    data = _variant(tmp_path, "mesh.ttl",
-                    ("ex:customers-policy a odrl:Offer ;", f"ex:customers-policy a {policy_type} ;"))
+    data = _variant(tmp_path, "mesh.ttl", ("ex:customers-policy a odrl:Offer ;",
+                                           f"ex:customers-policy a {policy_type} ;"))
     proc = meshkg(store, "load", str(data))
     assert proc.returncode == 0, proc.stderr
     assert _validate(store)["violations"] == 0
