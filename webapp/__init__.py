@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
 
     from webapp import errors
     errors.init_app(app)
-    for name in ("browse", "sparql", "linkeddata", "governance", "curation", "imports"):
+    for name in ("browse", "sparql", "graph_store", "linkeddata", "governance", "curation",
+                 "imports"):
         module = _optional_module(name)
         if module is not None and hasattr(module, "bp"):
             app.register_blueprint(module.bp)
