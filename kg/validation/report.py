@@ -142,6 +142,14 @@ class GatePolicy:
             chosen = None
         elif self.refuse:
             chosen = {_shape_iri(name) for name in self.refuse}
+            # a misspelt name would silently let everything through: refuse the setting
+            unknown = sorted(n for n in self.refuse
+                             if (URIRef(_shape_iri(n)), None, None) not in shapes)
+            if unknown:
+                from kg.errors import UsageError
+                raise UsageError("setting refuse names no shape of the gate: "
+                                 + ", ".join(unknown) + " (local names in "
+                                 "shapes/meshkg-shapes.ttl, e.g. DataProductShape-owner)")
         else:
             chosen = refusing_shapes(shapes)
         for f in report.results:

@@ -173,3 +173,11 @@ def test_load_counts_the_triples_a_graph_holds_not_those_the_file_repeats(store)
                              f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{uat.resolve().as_uri()}> "
                              "{ ?s ?p ?o } }").stdout)
     assert said == int(held["results"]["bindings"][0]["n"]["value"]) == 24138
+
+
+def test_a_refuse_setting_naming_no_shape_is_a_usage_error_and_writes_nothing(store):
+    """A misspelt shape in `refuse` would let every Violation through: it is refused."""
+    proc = meshkg(store, "load", str(MESH), env={"MESHKG_REFUSE": "DataProductShape-ownr"})
+    assert proc.returncode == 2
+    assert "setting refuse names no shape of the gate: DataProductShape-ownr" in proc.stderr
+    assert _stats(store)["products"] == "0"
